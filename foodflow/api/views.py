@@ -1,0 +1,104 @@
+"""Cross-cutting endpoints: the caller's notifications, the audit log, global search."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from foodflow.accounts.permissions import can_view_audit
+from foodflow.core.api import allow
+from foodflow.core.models import AuditEntry, Notification
+from foodflow.core.notifications import notifications_mark_read, unread_count
+from foodflow.core.search import search_everything
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "created_at", "read_at"]
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's own inbox."""
+
+    serializer_class = NotificationSerializer
+    filterset_fields = ["kind"]
+
+    def get_queryset(self):
+        return Notification.objects.filter(recipient=self.request.user)
+
+    @extend_schema(responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()}))
+    @action(detail=False, methods=["get"])
+    def unread(self, request):
+        return Response({"unread": unread_count(request.user)})
+
+    @extend_schema(
+        request=inline_serializer(
+            "MarkRead", {"ids": serializers.ListField(child=serializers.IntegerField(), required=False)}
+        ),
+        responses=inline_serializer("Marked", {"marked": serializers.IntegerField()}),
+    )
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request):
+        ids = request.data.get("ids")
+        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) for i in ids)):
+            raise serializers.ValidationError({"ids": [_("A list of notification ids.")]})
+        return Response({"marked": notifications_mark_read(user=request.user, ids=ids)})
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "seq",
+            "at",
+            "actor",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "prev_hash",
+            "hash",
+        ]
+
+
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = AuditEntry.objects.all()
+    serializer_class = AuditEntrySerializer
+    permission_classes = [allow(can_view_audit)]
+    lookup_field = "seq"
+    filterset_fields = ["action", "object_type", "object_id", "actor"]
+
+
+class SearchView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True)],
+        responses=inline_serializer(
+            "SearchResults",
+            {
+                "results": serializers.ListField(
+                    child=inline_serializer(
+                        "SearchHit",
+                        {
+                            "group": serializers.CharField(),
+                            "title": serializers.CharField(),
+                            "subtitle": serializers.CharField(),
+                            "url": serializers.CharField(),
+                        },
+                    )
+                )
+            },
+        ),
+    )
+    def get(self, request):
+        query = request.query_params.get("q", "")[:100]
+        results = [
+            {"group": str(provider.label), "title": hit.title, "subtitle": hit.subtitle, "url": hit.url}
+            for provider, hits in search_everything(user=request.user, query=query)
+            for hit in hits
+        ]
+        return Response({"results": results})

@@ -1,0 +1,16 @@
+"""The ``foodflow`` console command: operations (demo, serve, audit verify, …) plus every
+Django management command."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodflow.settings.dev")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Gapless document numbers per type and year: SO-2026-000123.
+
+The counter row is locked for the rest of the caller's transaction, so concurrent callers
+queue; if the caller rolls back, its number goes back too. Call it inside the transaction
+that saves the document.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import DocumentSequence
+
+
+def number_next(*, doc_type: str, on: date | None = None, width: int = 6) -> str:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("number_next must run inside the transaction that saves the document")
+    year = (on or timezone.localdate()).year
+    sequence = _locked_sequence(doc_type, year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"{doc_type}-{year}-{sequence.last_number:0{width}d}"
+
+
+def _locked_sequence(doc_type: str, year: int) -> DocumentSequence:
+    found = DocumentSequence.objects.select_for_update().filter(doc_type=doc_type, year=year).first()
+    if found:
+        return found
+    # First number of the year: two callers may race to create the row; the loser's insert
+    # fails on the unique constraint inside its savepoint and it locks the winner's row.
+    try:
+        with transaction.atomic():
+            DocumentSequence.objects.create(doc_type=doc_type, year=year)
+    except IntegrityError:
+        pass
+    return DocumentSequence.objects.select_for_update().get(doc_type=doc_type, year=year)

@@ -1,0 +1,45 @@
+"""View helpers shared by every domain: permission gates and list pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def require(predicate: Callable[..., bool]):
+    """Login first, then ``predicate(request.user)``; a 403 page when it says no."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not predicate(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def paginate(request: HttpRequest, queryset, *, per_page: int = 25):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind the reverse proxy REMOTE_ADDR is the proxy; the proxy's header is trusted only
+    # when the deployment says so (SECURE_PROXY_SSL_HEADER is set in production).
+    return request.META.get("REMOTE_ADDR") or None

@@ -1,0 +1,24 @@
+"""Test settings: the real database named by DATABASE_URL (SQLite by default), fast hashing."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import INSTALLED_APPS, VAR_DIR
+
+SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = [*INSTALLED_APPS, "foodflow.testing"]
+# Argon2 stays first in production; tests hash with MD5 to run fast, and one test pins that
+# the production list leads with Argon2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # live_server cannot serve whitenoise's hashed names: plain storage in tests.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = VAR_DIR / "test-media" / str(os.getpid())
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+FOODFLOW_DEMO = True

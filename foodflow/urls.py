@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from foodflow.web import views as web_views
+
+urlpatterns = [
+    path("", include("foodflow.web.urls")),
+    path("accounts/", include("foodflow.accounts.urls")),
+    path("", include("foodflow.api.urls")),
+    path("healthz", web_views.healthz_view, name="healthz"),
+]
+
+handler403 = "foodflow.web.views.forbidden_view"
+handler404 = "foodflow.web.views.not_found_view"
+handler500 = "foodflow.web.views.server_error_view"

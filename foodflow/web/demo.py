@@ -1,0 +1,106 @@
+"""The demo company: a deterministic, realistic Chinese food company. Running it twice
+changes nothing. Later domains add their seed steps to ``demo_seed``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from foodflow.accounts import services as accounts
+from foodflow.accounts.models import OrgUnit, Role, User
+from foodflow.accounts.roles import builtin_roles_ensure
+from foodflow.core.notifications import WELCOME, notify
+
+DEMO_PASSWORD = "FoodFlow-2026"
+
+# code, name, kind, parent code
+ORG_UNITS = [
+    ("HQ", "鲜禾食品有限公司", OrgUnit.Kind.COMPANY, None),
+    ("EAST", "华东大区", OrgUnit.Kind.REGION, "HQ"),
+    ("SOUTH", "华南大区", OrgUnit.Kind.REGION, "HQ"),
+    ("NORTH", "华北大区", OrgUnit.Kind.REGION, "HQ"),
+    ("SOUTHWEST", "西南大区", OrgUnit.Kind.REGION, "HQ"),
+    ("CENTRAL", "华中大区", OrgUnit.Kind.REGION, "HQ"),
+    ("EAST-SH", "上海一组", OrgUnit.Kind.TEAM, "EAST"),
+    ("EAST-HZ", "杭州二组", OrgUnit.Kind.TEAM, "EAST"),
+    ("SOUTH-GZ", "广州一组", OrgUnit.Kind.TEAM, "SOUTH"),
+    ("SOUTH-SZ", "深圳二组", OrgUnit.Kind.TEAM, "SOUTH"),
+    ("NORTH-BJ", "北京一组", OrgUnit.Kind.TEAM, "NORTH"),
+    ("SOUTHWEST-CD", "成都一组", OrgUnit.Kind.TEAM, "SOUTHWEST"),
+    ("CENTRAL-WH", "武汉一组", OrgUnit.Kind.TEAM, "CENTRAL"),
+]
+
+# username, 姓名, roles, org unit, e-mail, phone, manages unit
+DEMO_USERS = [
+    ("admin", "系统管理员", ["admin"], "HQ", "admin@xianhe.example", "13800000001", None),
+    ("director", "赵强", ["director"], "HQ", "zhao.qiang@xianhe.example", "13800000002", "HQ"),
+    ("manager", "李娜", ["manager"], "EAST-SH", "li.na@xianhe.example", "13800000003", "EAST-SH"),
+    ("rep", "张伟", ["rep"], "EAST-SH", "zhang.wei@xianhe.example", "13800000004", None),
+    ("rep2", "王芳", ["rep"], "EAST-SH", "wang.fang@xianhe.example", "13800000005", None),
+    ("rep3", "刘洋", ["rep"], "SOUTH-GZ", "liu.yang@xianhe.example", "13800000006", None),
+    ("manager2", "黄磊", ["manager"], "SOUTH-GZ", "huang.lei@xianhe.example", "13800000007", "SOUTH-GZ"),
+    ("analyst", "陈静", ["analyst"], "HQ", "chen.jing@xianhe.example", "13800000008", None),
+    ("contracts", "孙丽", ["contract_admin"], "HQ", "sun.li@xianhe.example", "13800000009", None),
+    ("legal", "周杰", ["legal"], "HQ", "zhou.jie@xianhe.example", "13800000010", None),
+    ("finance", "吴霞", ["finance"], "HQ", "wu.xia@xianhe.example", "13800000011", None),
+    ("planner", "郑浩", ["planner"], "HQ", "zheng.hao@xianhe.example", "13800000012", None),
+    ("qa", "何平", ["qa"], "HQ", "he.ping@xianhe.example", "13800000013", None),
+    ("service", "郭燕", ["service"], "HQ", "guo.yan@xianhe.example", "13800000014", None),
+]
+
+
+@transaction.atomic
+def demo_seed(*, stdout=None) -> dict:
+    if not settings.FOODFLOW_DEMO:
+        raise RuntimeError("The demo company is seeded only in demo mode (FOODFLOW_DEMO=1).")
+    builtin_roles_ensure(Role)
+    units = _seed_org_units()
+    users = _seed_users(units)
+    if stdout:
+        stdout.write(f"demo company: {len(units)} org units, {len(users)} users")
+    return {"units": units, "users": users}
+
+
+def _seed_org_units() -> dict[str, OrgUnit]:
+    units = {unit.code: unit for unit in OrgUnit.objects.all()}
+    for code, name, kind, parent in ORG_UNITS:
+        if code not in units:
+            units[code] = accounts.org_unit_create(
+                by=None, code=code, name=name, kind=kind, parent=units[parent] if parent else None
+            )
+    return units
+
+
+def _seed_users(units: dict[str, OrgUnit]) -> dict[str, User]:
+    roles = {role.code: role for role in Role.objects.all()}
+    admin = User.objects.filter(username="admin").first()
+    if admin is None:
+        # The first administrator cannot be created by another: bootstrap it directly.
+        admin = User.objects.create_user(
+            "admin", password=DEMO_PASSWORD, full_name="系统管理员", email="admin@xianhe.example", org_unit=units["HQ"]
+        )
+        admin.roles.set([roles["admin"]])
+    users = {"admin": admin}
+    for username, full_name, role_codes, unit, email, phone, manages in DEMO_USERS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = accounts.user_create(
+                by=admin,
+                username=username,
+                password=DEMO_PASSWORD,
+                full_name=full_name,
+                email=email,
+                phone=phone,
+                org_unit=units[unit],
+                roles=[roles[code] for code in role_codes],
+            )
+            notify(
+                recipients=[user],
+                kind=WELCOME,
+                params={"name": full_name, "roles": "、".join(roles[code].name for code in role_codes)},
+            )
+        if manages and units[manages].manager_id != user.pk:
+            units[manages].manager = user
+            units[manages].save(update_fields=["manager"])
+        users[username] = user
+    return users

@@ -1,0 +1,97 @@
+"""A home page per role: each role sees the cards of its daily work first. Domains replace
+a card's placeholder with live figures as they are built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from foodflow.accounts.permissions import role_codes
+
+from .navigation import AREAS_BY_CODE
+
+
+@dataclass(frozen=True)
+class Card:
+    title: Any
+    text: Any
+    area: str  # an area code, or a URL name for a page that exists already
+    icon: str
+
+    @property
+    def url(self) -> str:
+        target = AREAS_BY_CODE.get(self.area)
+        return target.url if target else reverse(self.area)
+
+
+CARDS = {
+    "rep": [
+        Card(_("My customers"), _("Your customers, their tiers and next revisits."), "crm", "ti-users"),
+        Card(_("Revisits due"), _("Visits and calls whose revisit date has come."), "crm", "ti-calendar-due"),
+        Card(_("My quotations"), _("Open quotations and their approval state."), "sales", "ti-file-dollar"),
+        Card(_("My orders"), _("Orders in review, in delivery and awaiting payment."), "sales", "ti-truck"),
+    ],
+    "manager": [
+        Card(_("Approvals waiting"), _("Quotations and orders that need your decision."), "sales", "ti-checklist"),
+        Card(_("Team pipeline"), _("Leads and quotations of your team."), "crm", "ti-chart-arrows"),
+        Card(_("Team targets"), _("Completion against this month's targets."), "analytics", "ti-target"),
+        Card(_("Overdue receivables"), _("Customers of your team past their payment terms."), "sales", "ti-alarm"),
+    ],
+    "director": [
+        Card(_("Sales this month"), _("Revenue, margin and orders by region."), "analytics", "ti-chart-line"),
+        Card(_("High-level approvals"), _("Documents beyond the managers' authority."), "sales", "ti-checklist"),
+        Card(_("Contract risks"), _("Early warnings across all contracts."), "contracts", "ti-alert-triangle"),
+        Card(_("Appraisals"), _("KPI scorecards of the sales team."), "analytics", "ti-award"),
+    ],
+    "analyst": [
+        Card(_("Stale intelligence"), _("Entries older than their refresh period."), "market", "ti-clock-exclamation"),
+        Card(_("Competitor prices"), _("Latest observed prices by channel and region."), "market", "ti-tags"),
+        Card(_("Reports"), _("Research reports and demand records."), "market", "ti-report"),
+    ],
+    "contract_admin": [
+        Card(_("Contracts to draft"), _("Orders and quotations waiting for a contract."), "contracts", "ti-file-plus"),
+        Card(_("Contract ledger"), _("Every contract by customer, type and status."), "contracts", "ti-books"),
+    ],
+    "legal": [
+        Card(_("Contracts to review"), _("Drafts submitted for legal review."), "contracts", "ti-gavel"),
+        Card(_("Disputes"), _("Open disputes and their actions."), "contracts", "ti-scale"),
+    ],
+    "finance": [
+        Card(_("Payments to allocate"), _("Receipts not yet matched to invoices."), "sales", "ti-cash"),
+        Card(_("Receivables ageing"), _("Open amounts by age band."), "sales", "ti-hourglass"),
+        Card(_("Credit limits"), _("Customers near or over their credit limit."), "crm", "ti-credit-card"),
+    ],
+    "planner": [
+        Card(_("Orders to review"), _("Stock by lot, FEFO and capacity checks."), "sales", "ti-list-check"),
+        Card(_("Deliveries to ship"), _("Reserved orders ready for delivery."), "sales", "ti-truck-delivery"),
+    ],
+    "qa": [
+        Card(_("Lots on hold"), _("Lots held for quality decisions."), "service", "ti-lock"),
+        Card(_("Quality complaints"), _("Complaints about quality and foreign matter."), "service", "ti-microscope"),
+    ],
+    "service": [
+        Card(_("My tickets"), _("Complaints assigned to you and their SLA."), "service", "ti-ticket"),
+        Card(_("Surveys"), _("Satisfaction surveys and revisits due."), "service", "ti-mood-smile"),
+    ],
+    "admin": [
+        Card(
+            _("Users and roles"), _("Accounts, roles, data scopes and authority limits."), "accounts:users", "ti-users"
+        ),
+        Card(_("Audit log"), _("Every change, login and export, hash-chained."), "web:audit", "ti-fingerprint"),
+    ],
+}
+
+
+def cards_for(user) -> list[Card]:
+    codes = role_codes(user)
+    seen, cards = set(), []
+    for code in CARDS:
+        if code in codes or (user.is_superuser and code == "admin"):
+            for card in CARDS[code]:
+                if card.title not in seen:
+                    seen.add(card.title)
+                    cards.append(card)
+    return cards

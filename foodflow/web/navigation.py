@@ -1,0 +1,135 @@
+"""The navigation: the seven areas of DESIGN.md plus the system area. An area not built yet
+opens a page that says so and what it will hold, never a dead link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from foodflow.accounts import permissions as p
+from foodflow.core.search import SearchHit, SearchProvider, register_provider
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    label: Any
+    icon: str
+    permission: str
+    summary: Any
+    upcoming: tuple = field(default_factory=tuple)
+
+    @property
+    def url(self) -> str:
+        return reverse("web:area", args=[self.code])
+
+
+AREAS = [
+    Area(
+        "market",
+        _("Market research"),
+        "ti-world-search",
+        p.AREA_MARKET,
+        _("Competitors, observed prices, demand records and research reports, flagged when stale."),
+        (_("Competitor intelligence"), _("Demand records"), _("Research reports")),
+    ),
+    Area(
+        "crm",
+        _("Customer development"),
+        "ti-users",
+        p.AREA_CRM,
+        _("Leads, customer files, development plans, visits, tastings and revisit reminders."),
+        (_("Customers"), _("Leads"), _("Visits and activities"), _("Development plans")),
+    ),
+    Area(
+        "sales",
+        _("Order to cash"),
+        "ti-shopping-cart",
+        p.AREA_SALES,
+        _("Inquiries, quotations, approvals, orders, order review, deliveries, invoices and payments."),
+        (_("Quotations"), _("Approvals"), _("Sales orders"), _("Deliveries"), _("Receivables")),
+    ),
+    Area(
+        "contracts",
+        _("Contracts"),
+        "ti-file-certificate",
+        p.AREA_CONTRACTS,
+        _("Templates, drafting, legal review, signing, the contract ledger, fulfilment and risk warnings."),
+        (_("Contract ledger"), _("Legal review"), _("Risk warnings")),
+    ),
+    Area(
+        "service",
+        _("After-sales"),
+        "ti-headset",
+        p.AREA_SERVICE,
+        _("Complaints with SLAs, returns and compensation, satisfaction surveys, lot hold and recall."),
+        (_("Complaints"), _("Surveys"), _("Recalls")),
+    ),
+    Area(
+        "analytics",
+        _("Analysis and performance"),
+        "ti-chart-bar",
+        p.AREA_ANALYTICS,
+        _("Sales figures, targets, receivables, KPI scorecards and the live process map."),
+        (_("Sales analysis"), _("Targets"), _("KPI scorecards"), _("Process monitoring")),
+    ),
+    Area(
+        "feedback",
+        _("Feedback and improvement"),
+        "ti-bulb",
+        p.AREA_FEEDBACK,
+        _("Suggestions from staff and customers, tracked to a decision."),
+        (_("Suggestions"), _("Decisions")),
+    ),
+]
+AREAS_BY_CODE = {area.code: area for area in AREAS}
+
+
+@dataclass(frozen=True)
+class Link:
+    label: Any
+    url_name: str
+    icon: str
+    allowed: Any  # predicate(user) -> bool
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+SYSTEM_LINKS = [
+    Link(_("Users"), "accounts:users", "ti-user-cog", p.can_manage_users),
+    Link(_("Roles and permissions"), "accounts:roles", "ti-shield-lock", p.can_manage_users),
+    Link(_("Org units"), "accounts:org_units", "ti-sitemap", p.can_manage_users),
+    Link(_("Audit log"), "web:audit", "ti-fingerprint", p.can_view_audit),
+    Link(_("API documentation"), "api-docs", "ti-api", lambda user: user.is_authenticated),
+]
+
+
+def areas_for(user) -> list[Area]:
+    return [area for area in AREAS if p.can_access_area(user, area.permission)]
+
+
+def system_links_for(user) -> list[Link]:
+    return [link for link in SYSTEM_LINKS if link.allowed(user)]
+
+
+def _search_menu(user, query: str, limit: int) -> list[SearchHit]:
+    needle = query.casefold()
+    hits = [
+        SearchHit(str(area.label), str(area.summary), area.url, area.icon)
+        for area in areas_for(user)
+        if needle in str(area.label).casefold()
+    ]
+    hits += [
+        SearchHit(str(link.label), "", link.url, link.icon)
+        for link in system_links_for(user)
+        if needle in str(link.label).casefold()
+    ]
+    return hits[:limit]
+
+
+register_provider(SearchProvider(code="menu", label=_("Pages"), search=_search_menu))

@@ -1,0 +1,115 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from foodflow.accounts.permissions import can_access_area, can_view_audit
+from foodflow.core.models import AuditEntry, Notification
+from foodflow.core.notifications import notifications_mark_read
+from foodflow.core.search import search_everything
+from foodflow.core.views import paginate, require, safe_next
+
+from .home import cards_for
+from .navigation import AREAS_BY_CODE
+
+
+@login_required
+def home_view(request):
+    notes = Notification.objects.filter(recipient=request.user)[:5]
+    return render(request, "web/home.html", {"cards": cards_for(request.user), "notes": notes})
+
+
+@login_required
+def area_view(request, code: str):
+    area = AREAS_BY_CODE.get(code)
+    if area is None:
+        raise Http404
+    if not can_access_area(request.user, area.permission):
+        raise PermissionDenied
+    return render(request, "web/area.html", {"area": area})
+
+
+@login_required
+def search_view(request):
+    query = request.GET.get("q", "")[:100]
+    groups = search_everything(user=request.user, query=query) if query.strip() else []
+    template = "web/includes/search_results.html" if request.htmx else "web/search.html"
+    return render(request, template, {"query": query, "groups": groups})
+
+
+@login_required
+def notifications_view(request):
+    notes = Notification.objects.filter(recipient=request.user)
+    if request.GET.get("unread"):
+        notes = notes.filter(read_at__isnull=True)
+    return render(
+        request,
+        "web/notifications.html",
+        {"page": paginate(request, notes), "only_unread": bool(request.GET.get("unread"))},
+    )
+
+
+@require_POST
+@login_required
+def notifications_read_view(request):
+    ids = request.POST.getlist("id") or None
+    notifications_mark_read(user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None)
+    return redirect(safe_next(request, "/notifications/"))
+
+
+@require(can_view_audit)
+def audit_view(request):
+    entries = AuditEntry.objects.select_related("actor")
+    filters = {key: request.GET.get(key, "").strip()[:100] for key in ("q", "action", "object_type", "actor")}
+    if filters["action"]:
+        entries = entries.filter(action__icontains=filters["action"])
+    if filters["object_type"]:
+        entries = entries.filter(object_type=filters["object_type"])
+    if filters["actor"]:
+        entries = entries.filter(actor_name__icontains=filters["actor"])
+    if filters["q"]:
+        entries = entries.filter(object_repr__icontains=filters["q"]) | entries.filter(object_id=filters["q"])
+    return render(request, "web/audit.html", {"page": paginate(request, entries, per_page=50), "filters": filters})
+
+
+@never_cache
+def healthz_view(request):
+    """Liveness plus the database: 200 when a query answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def forbidden_view(request, exception=None):
+    return render(
+        request,
+        "web/error.html",
+        {"code": 403, "title": _("Access denied"), "text": _("Your roles do not give you access to this page.")},
+        status=403,
+    )
+
+
+def not_found_view(request, exception=None):
+    return render(
+        request,
+        "web/error.html",
+        {"code": 404, "title": _("Page not found"), "text": _("The page does not exist or was moved.")},
+        status=404,
+    )
+
+
+def server_error_view(request):
+    return render(
+        request,
+        "web/error.html",
+        {"code": 500, "title": _("Something went wrong"), "text": _("The error was logged. Please try again later.")},
+        status=500,
+    )
