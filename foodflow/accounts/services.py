@@ -82,6 +82,10 @@ def _login_failed(user: User, ip_address: str | None) -> DomainError:
     return AccountLocked()
 
 
+def logout_record(*, user: User, ip_address: str | None = None) -> None:
+    audit_record(action="auth.logout", actor=user, obj=user, ip_address=ip_address)
+
+
 def user_managers():
     """Active users who may manage users (roles are few: filter them in Python, portably)."""
     role_ids = [role.pk for role in Role.objects.all() if USERS_MANAGE in (role.permissions or ())]

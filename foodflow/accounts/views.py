@@ -51,6 +51,8 @@ def login_view(request):
 
 @require_POST
 def logout_view(request):
+    if request.user.is_authenticated:
+        services.logout_record(user=request.user, ip_address=client_ip(request))
     logout(request)
     return redirect("accounts:login")
 

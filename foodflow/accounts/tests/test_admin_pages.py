@@ -1,7 +1,6 @@
+from conftest import PASSWORD
 from foodflow.accounts.models import Role, User
 from foodflow.core.models import AuditEntry
-
-from conftest import PASSWORD
 
 
 def test_a_role_without_the_permission_gets_403_on_the_page_and_the_api(client_of, rep):
@@ -27,10 +26,17 @@ def test_anonymous_calls_are_refused(client):
 def test_an_admin_creates_a_user_with_roles_and_it_is_audited(client_of, admin_user, org):
     admin = client_of(admin_user)
     role = Role.objects.get(code="rep")
-    response = admin.post("/accounts/users/new/", {
-        "username": "chenxi", "full_name": "陈曦", "password": "Sales-Team-2026", "org_unit": org["EAST-2"].pk,
-        "roles": [role.pk], "is_active": "on",
-    })
+    response = admin.post(
+        "/accounts/users/new/",
+        {
+            "username": "chenxi",
+            "full_name": "陈曦",
+            "password": "Sales-Team-2026",
+            "org_unit": org["EAST-2"].pk,
+            "roles": [role.pk],
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     user = User.objects.get(username="chenxi")
     assert list(user.roles.values_list("code", flat=True)) == ["rep"]
@@ -41,10 +47,18 @@ def test_an_admin_creates_a_user_with_roles_and_it_is_audited(client_of, admin_u
 def test_a_permission_change_of_a_role_is_audited_with_before_and_after(client_of, admin_user):
     admin = client_of(admin_user)
     role = Role.objects.get(code="rep")
-    response = admin.post(f"/accounts/roles/{role.pk}/", {
-        "name": "销售代表", "name_en": "Sales rep", "description": "", "scope": "team",
-        "permissions": ["crm.access"], "approval_amount_limit": "1000", "max_discount": "0.05",
-    })
+    response = admin.post(
+        f"/accounts/roles/{role.pk}/",
+        {
+            "name": "销售代表",
+            "name_en": "Sales rep",
+            "description": "",
+            "scope": "team",
+            "permissions": ["crm.access"],
+            "approval_amount_limit": "1000",
+            "max_discount": "0.05",
+        },
+    )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="accounts.role_saved")
     assert entry.changes["scope"] == ["own", "team"]
@@ -57,8 +71,10 @@ def test_the_user_directory_searches_and_paginates(client_of, admin_user, make_u
     admin = client_of(admin_user)
     page = admin.get("/accounts/users/?q=sales").content.decode()
     assert "sales00" in page and "sales29" not in page  # 25 per page
-    assert "26–30" in admin.get("/accounts/users/?q=sales&page=2").content.decode() or \
-        "sales29" in admin.get("/accounts/users/?q=sales&page=2").content.decode()
+    assert (
+        "26–30" in admin.get("/accounts/users/?q=sales&page=2").content.decode()
+        or "sales29" in admin.get("/accounts/users/?q=sales&page=2").content.decode()
+    )
     assert "sales07" in admin.get("/accounts/users/?q=销售07").content.decode()
 
 
@@ -75,8 +91,10 @@ def test_the_language_sticks_to_the_user_across_devices(client_of, rep):
 
 def test_changing_ones_password_keeps_the_session(client_of, rep):
     client = client_of(rep)
-    response = client.post("/accounts/password/", {"old_password": PASSWORD, "new_password": "Another-Pass-77",
-                                                   "new_password_again": "Another-Pass-77"})
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password": "Another-Pass-77", "new_password_again": "Another-Pass-77"},
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     rep.refresh_from_db()

@@ -72,12 +72,14 @@ def test_a_rep_cannot_unlock_accounts(client_of, rep, make_user):
 def test_the_api_token_endpoint_obeys_the_same_lock_out(rep):
     api = Client()
     for _ in range(django_settings.FOODFLOW_LOGIN_MAX_FAILURES):
-        response = api.post("/api/v1/auth/token/", {"username": rep.username, "password": "x"},
-                            content_type="application/json")
+        response = api.post(
+            "/api/v1/auth/token/", {"username": rep.username, "password": "x"}, content_type="application/json"
+        )
     assert response.status_code == 403
     assert response.json()["code"] == "account_locked"
-    response = api.post("/api/v1/auth/token/", {"username": rep.username, "password": PASSWORD},
-                        content_type="application/json")
+    response = api.post(
+        "/api/v1/auth/token/", {"username": rep.username, "password": PASSWORD}, content_type="application/json"
+    )
     assert response.json()["code"] == "account_locked"
 
 
@@ -86,8 +88,9 @@ def test_csrf_is_enforced_on_the_login_form_and_on_session_api_writes(rep):
     assert strict.post("/accounts/login/", {"username": rep.username, "password": PASSWORD}).status_code == 403
     page = strict.get("/accounts/login/")
     token = page.cookies["csrftoken"].value
-    response = strict.post("/accounts/login/", {"username": rep.username, "password": PASSWORD,
-                                                "csrfmiddlewaretoken": token})
+    response = strict.post(
+        "/accounts/login/", {"username": rep.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
     # a session-authenticated API write without the token is refused
     response = strict.post("/api/v1/notifications/mark-read/", {}, content_type="application/json")

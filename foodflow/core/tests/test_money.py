@@ -57,7 +57,9 @@ def test_total_of_rounded_lines_is_exact(amounts):
     assert document_total(amounts) == sum(amounts, Decimal("0"))
 
 
-@given(amount=st.decimals(min_value=Decimal("0"), max_value=Decimal("1e7"), places=2),
-       rate=st.sampled_from(["0.13", "0.09", "0.06", "0"]))
+@given(
+    amount=st.decimals(min_value=Decimal("0"), max_value=Decimal("1e7"), places=2),
+    rate=st.sampled_from(["0.13", "0.09", "0.06", "0"]),
+)
 def test_net_plus_tax_gives_back_the_amount(amount, rate):
     assert net_of_tax(amount=amount, rate=rate) + tax_included(amount=amount, rate=rate) == amount

@@ -16,8 +16,12 @@ def test_numbers_follow_each_other_per_type_and_year():
         second = number_next(doc_type="SO", on=date(2026, 12, 31))
         other_type = number_next(doc_type="QT", on=date(2026, 3, 1))
         next_year = number_next(doc_type="SO", on=date(2027, 1, 1))
-    assert (first, second, other_type, next_year) == ("SO-2026-000001", "SO-2026-000002", "QT-2026-000001",
-                                                      "SO-2027-000001")
+    assert (first, second, other_type, next_year) == (
+        "SO-2026-000001",
+        "SO-2026-000002",
+        "QT-2026-000001",
+        "SO-2027-000001",
+    )
 
 
 @pytest.mark.django_db
@@ -58,7 +62,7 @@ def test_fifty_concurrent_threads_get_gapless_unique_numbers():
             except RuntimeError as exc:
                 if str(exc) != "rollback":
                     raise
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

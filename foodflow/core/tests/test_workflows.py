@@ -68,12 +68,19 @@ def test_a_refusing_rule_leaves_nothing_saved(submitted_document, approver):
     assert (AuditEntry.objects.count(), StageEvent.objects.count()) == (audit_before, events_before)
 
 
-def test_side_effects_run_only_when_the_change_commits(submitted_document, approver, django_capture_on_commit_callbacks):
+def test_side_effects_run_only_when_the_change_commits(
+    submitted_document, approver, django_capture_on_commit_callbacks
+):
     ran = []
     with django_capture_on_commit_callbacks(execute=True):
-        transition(workflow=SAMPLE_FLOW, obj=submitted_document, action="approve", by=approver,
-                   apply=lambda d: (setattr(d, "approved_note", "fine"), ["approved_note"])[1],
-                   after_commit=[lambda d: ran.append(d.state)])
+        transition(
+            workflow=SAMPLE_FLOW,
+            obj=submitted_document,
+            action="approve",
+            by=approver,
+            apply=lambda d: (setattr(d, "approved_note", "fine"), ["approved_note"])[1],
+            after_commit=[lambda d: ran.append(d.state)],
+        )
     assert ran == ["approved"]
     submitted_document.refresh_from_db()
     assert submitted_document.approved_note == "fine"
