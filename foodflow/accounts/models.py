@@ -15,7 +15,7 @@ from foodflow.core.permissions import Scope
 
 
 class OrgUnit(TrackedModel):
-    """company → region → team. ``path`` ("/1/4/9/") makes "this unit and everything below"
+    """company → region → team. ``path`` ("/0000001/0000004/") makes "this unit and everything below"
     one indexed prefix query."""
 
     class Kind(models.TextChoices):

@@ -274,7 +274,8 @@ def org_unit_create(
         raise ValidationFailed(_("Only a company can be at the top of the tree."), code="org_unit_needs_parent")
     with transaction.atomic():
         unit = OrgUnit.objects.create(code=code, name=name, kind=kind, parent=parent, manager=manager)
-        unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
+        # zero-padded so that sorting by path lists every subtree in creation order
+        unit.path = f"{parent.path if parent else '/'}{unit.pk:07d}/"
         unit.save(update_fields=["path"])
         audit_record(
             action="accounts.org_unit_created",

@@ -99,3 +99,20 @@ def test_changing_ones_password_keeps_the_session(client_of, rep):
     assert client.get("/").status_code == 200
     rep.refresh_from_db()
     assert rep.check_password("Another-Pass-77")
+
+
+def test_the_user_list_page_has_a_fixed_number_of_queries(
+    client_of, admin_user, make_user, django_assert_max_num_queries
+):
+    for _ in range(25):
+        make_user("rep")
+    admin = client_of(admin_user)
+    with django_assert_max_num_queries(12):
+        assert admin.get("/accounts/users/").status_code == 200
+
+
+def test_org_units_list_every_subtree_under_its_parent(client_of, admin_user, org):
+    from foodflow.accounts.selectors import org_units_tree
+
+    codes = [unit.code for unit in org_units_tree()]
+    assert codes == ["HQ", "EAST", "EAST-1", "EAST-2", "SOUTH", "SOUTH-1"]

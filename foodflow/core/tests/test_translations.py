@@ -11,10 +11,12 @@ CATALOGUE = Path("locale/zh_Hans/LC_MESSAGES/django.po")
 
 
 def untranslated(po_file: Path) -> str:
-    result = subprocess.run(["msgattrib", "--untranslated", "--no-obsolete", str(po_file)],
-                            capture_output=True, text=True, check=True)
-    fuzzy = subprocess.run(["msgattrib", "--only-fuzzy", "--no-obsolete", str(po_file)],
-                           capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["msgattrib", "--untranslated", "--no-obsolete", str(po_file)], capture_output=True, text=True, check=True
+    )
+    fuzzy = subprocess.run(
+        ["msgattrib", "--only-fuzzy", "--no-obsolete", str(po_file)], capture_output=True, text=True, check=True
+    )
     return result.stdout + fuzzy.stdout
 
 
@@ -29,8 +31,19 @@ def test_no_marked_string_is_missing_from_the_catalogue(tmp_path):
     copy = tmp_path / "foodflow"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "vendor", "*.mo"))
     subprocess.run(
-        ["django-admin", "makemessages", "-l", "zh_Hans", "--ignore", "testing/*", "--ignore", "*/tests/*",
-         "--settings=foodflow.settings.dev"],
-        cwd=copy, check=True, capture_output=True,
+        [
+            "django-admin",
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "--ignore",
+            "testing/*",
+            "--ignore",
+            "*/tests/*",
+            "--settings=foodflow.settings.dev",
+        ],
+        cwd=copy,
+        check=True,
+        capture_output=True,
     )
     assert untranslated(copy / CATALOGUE) == ""
