@@ -1,4 +1,3 @@
-import threading
 from itertools import pairwise
 
 import pytest
@@ -7,6 +6,7 @@ from django.db import connection
 
 from foodflow.core.audit import audit_record, audit_verify
 from foodflow.core.models import AuditEntry
+from foodflow.testing.concurrency import run_concurrently
 
 
 @pytest.fixture
@@ -65,17 +65,11 @@ def test_the_command_says_ok_or_names_the_broken_entry(chain, capsys):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_one_unbroken_chain():
-    def worker(index: int):
-        try:
-            for step in range(5):
-                audit_record(action="test.concurrent", object_type="test.thing", object_id=f"{index}-{step}")
-        finally:
-            connection.close()
+    def write(index: int):
+        for step in range(5):
+            audit_record(action="test.concurrent", object_type="test.thing", object_id=f"{index}-{step}")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(write, [(i,) for i in range(20)])
+    assert not any(isinstance(r, Exception) for r in results)
     report = audit_verify()
-    assert report.ok and report.checked == AuditEntry.objects.count() >= 100
+    assert report.ok and report.checked == AuditEntry.objects.count() == 100

@@ -1,11 +1,11 @@
-import threading
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from foodflow.core.models import DocumentSequence
 from foodflow.core.numbering import number_next
+from foodflow.testing.concurrency import run_concurrently
 from foodflow.testing.models import SampleDocument
 
 
@@ -47,32 +47,18 @@ def test_numbering_outside_a_transaction_is_refused():
 def test_fifty_concurrent_threads_get_gapless_unique_numbers():
     """50 threads save documents at once; every fifth rolls back after taking a number.
     The committed numbers must be exactly 1..40: unique and without a gap."""
-    barrier = threading.Barrier(50)
-    errors = []
 
-    def worker(index: int):
-        try:
-            barrier.wait(timeout=30)
-            try:
-                with transaction.atomic():
-                    number = number_next(doc_type="SO", on=date(2026, 6, 1))
-                    SampleDocument.objects.create(number=number)
-                    if index % 5 == 0:
-                        raise RuntimeError("rollback")
-            except RuntimeError as exc:
-                if str(exc) != "rollback":
-                    raise
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    def save_document(index: int):
+        with transaction.atomic():
+            number = number_next(doc_type="SO", on=date(2026, 6, 1))
+            SampleDocument.objects.create(number=number)
+            if index % 5 == 0:
+                raise RuntimeError("rollback")
+        return number
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = run_concurrently(save_document, [(i,) for i in range(50)])
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 10 and all(str(r) == "rollback" for r in refused)
     numbers = sorted(int(n.rsplit("-", 1)[1]) for n in SampleDocument.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 41))
     assert DocumentSequence.objects.get(doc_type="SO", year=2026).last_number == 40
