@@ -162,6 +162,9 @@ def user_update(
     _require_manager(by)
     if user.pk == by.pk and not is_active:
         raise ValidationFailed(_("You cannot deactivate your own account."), code="cannot_deactivate_self")
+    if user.pk == by.pk and not by.is_superuser and not any(USERS_MANAGE in (r.permissions or ()) for r in roles):
+        # otherwise the last administrator could lock everyone out of user management
+        raise ValidationFailed(_("You cannot take away your own right to manage users."), code="cannot_demote_self")
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         before_roles = sorted(locked.roles.values_list("code", flat=True))
@@ -268,7 +271,7 @@ def role_save(
 def org_unit_create(
     *, by, code: str, name: str, kind: str, parent: OrgUnit | None, manager: User | None = None
 ) -> OrgUnit:
-    if by is not None:
+    if by is not None:  # None: the system itself (the demo seed, a migration)
         _require_manager(by)
     if parent is None and kind != OrgUnit.Kind.COMPANY:
         raise ValidationFailed(_("Only a company can be at the top of the tree."), code="org_unit_needs_parent")

@@ -40,6 +40,6 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind the reverse proxy REMOTE_ADDR is the proxy; the proxy's header is trusted only
-    # when the deployment says so (SECURE_PROXY_SSL_HEADER is set in production).
+    # Behind a reverse proxy, gunicorn's --forwarded-allow-ips makes REMOTE_ADDR the client's;
+    # a client-supplied X-Forwarded-For is never read here (it could be forged).
     return request.META.get("REMOTE_ADDR") or None

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -58,7 +59,7 @@ def notifications_view(request):
 def notifications_read_view(request):
     ids = request.POST.getlist("id") or None
     notifications_mark_read(user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None)
-    return redirect(safe_next(request, "/notifications/"))
+    return redirect(safe_next(request, reverse("web:notifications")))
 
 
 @require(can_view_audit)

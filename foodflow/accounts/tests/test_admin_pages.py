@@ -116,3 +116,21 @@ def test_org_units_list_every_subtree_under_its_parent(client_of, admin_user, or
 
     codes = [unit.code for unit in org_units_tree()]
     assert codes == ["HQ", "EAST", "EAST-1", "EAST-2", "SOUTH", "SOUTH-1"]
+
+
+def test_an_admin_cannot_remove_their_own_user_management_right(client_of, admin_user):
+    admin = client_of(admin_user)
+    response = admin.post(
+        f"/accounts/users/{admin_user.pk}/",
+        {
+            "full_name": "老板",
+            "email": "boss@example.com",
+            "phone": "",
+            "org_unit": "",
+            "is_active": "on",
+            "roles": [Role.objects.get(code="rep").pk],
+        },
+    )
+    assert response.status_code == 200
+    assert "不能取消自己管理用户的权限" in response.content.decode()
+    assert list(admin_user.roles.values_list("code", flat=True)) == ["admin"]
