@@ -5,6 +5,8 @@ from foodflow.web import views as web_views
 urlpatterns = [
     path("", include("foodflow.web.urls")),
     path("accounts/", include("foodflow.accounts.urls")),
+    path("catalog/", include("foodflow.catalog.urls")),
+    path("stock/", include("foodflow.inventory.urls")),
     path("", include("foodflow.api.urls")),
     path("healthz", web_views.healthz_view, name="healthz"),
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.core.models import TrackedModel
 from foodflow.core.money import MoneyField
 from foodflow.core.permissions import Scope
+from foodflow.core.tree import tree_depth
 
 
 class OrgUnit(TrackedModel):
@@ -54,7 +55,7 @@ class OrgUnit(TrackedModel):
 
     @property
     def depth(self) -> int:
-        return max(self.path.count("/") - 2, 0)
+        return tree_depth(self.path)
 
 
 class Role(TrackedModel):

@@ -117,10 +117,21 @@ BUILTIN_ROLES = [
 ]
 
 
+# Default grants that domains built later add to the built-in roles: {role code: {codes}}.
+DOMAIN_GRANTS: dict[str, set[str]] = {}
+
+
+def grant_by_default(grants: dict[str, list[str]]) -> None:
+    """Called by a domain's permissions module: these built-in roles get these codes."""
+    for role_code, codes in grants.items():
+        DOMAIN_GRANTS.setdefault(role_code, set()).update(codes)
+
+
 def builtin_roles_ensure(role_model) -> None:
     """Create missing built-in roles and add any default permission they lack (never removes
     what an administrator granted). Takes the model so migrations can pass theirs."""
     for code, name, name_en, scope, codes, limit, discount in BUILTIN_ROLES:
+        codes = sorted({*codes, *DOMAIN_GRANTS.get(code, ())})
         role, created = role_model.objects.get_or_create(
             code=code,
             defaults={

@@ -14,6 +14,7 @@ from foodflow.core.audit import audit_record
 from foodflow.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from foodflow.core.notifications import ACCOUNT_LOCKED, notify
 from foodflow.core.permissions import PERMISSIONS, Scope
+from foodflow.core.tree import tree_path
 
 from .models import OrgUnit, Role, User
 from .permissions import USERS_MANAGE, can_manage_users
@@ -277,8 +278,7 @@ def org_unit_create(
         raise ValidationFailed(_("Only a company can be at the top of the tree."), code="org_unit_needs_parent")
     with transaction.atomic():
         unit = OrgUnit.objects.create(code=code, name=name, kind=kind, parent=parent, manager=manager)
-        # zero-padded so that sorting by path lists every subtree in creation order
-        unit.path = f"{parent.path if parent else '/'}{unit.pk:07d}/"
+        unit.path = tree_path(parent=parent, pk=unit.pk)
         unit.save(update_fields=["path"])
         audit_record(
             action="accounts.org_unit_created",

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from whitenoise.compress import Compressor
 
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     # FoodFlow domains, in dependency order: a domain may use the ones above it only.
     "foodflow.core",
     "foodflow.accounts",
+    "foodflow.catalog",
+    "foodflow.inventory",
     "foodflow.web",
     "foodflow.api",
 ]
@@ -166,6 +169,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
+# Every scheduled job of every domain: Celery beat runs them with a broker; in the embedded
+# mode `foodflow run_scheduled` (from cron) runs them in-process.
+CELERY_BEAT_SCHEDULE = {
+    "inventory-expiry-watch": {"task": "foodflow.inventory.tasks.expiry_watch", "schedule": crontab(hour=6, minute=0)},
+}
 
 # --- Cache ----------------------------------------------------------------------------------
 CACHES = {

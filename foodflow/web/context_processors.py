@@ -1,6 +1,6 @@
 from foodflow.core.notifications import unread_count
 
-from .navigation import areas_for, system_links_for
+from .navigation import menu_for, system_links_for
 
 
 def shell(request):
@@ -9,7 +9,7 @@ def shell(request):
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "nav_areas": areas_for(user),
+        "nav_areas": menu_for(user),
         "nav_system": system_links_for(user),
         "unread_notifications": unread_count(user),
     }

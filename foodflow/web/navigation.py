@@ -10,6 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from foodflow.accounts import permissions as p
+from foodflow.catalog import menu as catalog_menu
+from foodflow.catalog import permissions as catalog_permissions
+from foodflow.inventory import menu as inventory_menu
 from foodflow.core.search import SearchHit, SearchProvider, register_provider
 
 
@@ -21,6 +24,11 @@ class Area:
     permission: str
     summary: Any
     upcoming: tuple = field(default_factory=tuple)
+    links: tuple = field(default_factory=tuple)  # MenuLinks of the pages built so far
+    apps: tuple = field(default_factory=tuple)  # URL namespaces whose pages belong to the area
+
+    def links_for(self, user) -> list:
+        return [link for link in self.links if link.allowed(user)]
 
     @property
     def url(self) -> str:
@@ -111,6 +119,11 @@ SYSTEM_LINKS = [
 
 def areas_for(user) -> list[Area]:
     return [area for area in AREAS if p.can_access_area(user, area.permission)]
+
+
+def menu_for(user) -> list[tuple[Area, list]]:
+    """The areas the user may open, each with the pages in it the user may open."""
+    return [(area, area.links_for(user)) for area in areas_for(user)]
 
 
 def system_links_for(user) -> list[Link]:

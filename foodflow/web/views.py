@@ -31,7 +31,7 @@ def area_view(request, code: str):
         raise Http404
     if not can_access_area(request.user, area.permission):
         raise PermissionDenied
-    return render(request, "web/area.html", {"area": area})
+    return render(request, "web/area.html", {"area": area, "links": area.links_for(request.user)})
 
 
 @login_required

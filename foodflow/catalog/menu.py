@@ -1,0 +1,3 @@
+"""This domain's pages in the navigation."""
+
+LINKS: tuple = ()

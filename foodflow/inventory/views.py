@@ -1,0 +1,1 @@
+"""Views of this domain (filled in by the UI work)."""
