@@ -73,3 +73,68 @@ def client_of(client):
         return c
 
     return login
+
+
+# --- catalog and inventory ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def category(db):
+    from foodflow.catalog.services import category_create
+
+    return category_create(by=None, code="dairy", name="乳制品", name_en="Dairy", expiry_warning_days=10)
+
+
+@pytest.fixture
+def make_product(db, category):
+    from foodflow.catalog.services import family_for, product_create
+
+    counter = iter(range(1, 10_000))
+
+    def make(**fields):
+        number = next(counter)
+        defaults = {
+            "sku": f"P{number:04d}",
+            "name": f"纯牛奶{number}",
+            "name_en": f"Milk {number}",
+            "specification": "250ml×24",
+            "category": category,
+            "shelf_life_days": 180,
+            "storage": "ambient",
+            "vat_rate": "0.13",
+            "family": family_for("uht-250"),
+        }
+        return product_create(by=None, **{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def warehouse(db):
+    from foodflow.inventory.models import Warehouse
+
+    return Warehouse.objects.create(code="SH-AMB", name="上海常温库", zone="ambient")
+
+
+@pytest.fixture
+def receive(db, warehouse):
+    """receive(product, "L1", produced_days_ago=10, quantity=100) → the lot."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from foodflow.inventory.services import lot_receive
+
+    def make(product, lot_number, *, produced_days_ago=10, quantity=100, into=None, expiry_date=None):
+        produced = timezone.localdate() - timedelta(days=produced_days_ago)
+        return lot_receive(
+            by=None,
+            product=product,
+            lot_number=lot_number,
+            warehouse=into or warehouse,
+            quantity=quantity,
+            production_date=produced,
+            expiry_date=expiry_date,
+        )
+
+    return make

@@ -21,10 +21,36 @@ VAT_RATES = (Decimal("0.13"), Decimal("0.09"), Decimal("0.06"), Decimal("0.00"))
 DEFAULT_EXPIRY_WARNING_DAYS = 30
 
 PRODUCT_FIELDS = (
-    "name", "name_en", "specification", "sales_unit", "base_unit", "units_per_sales_unit", "barcode", "category",
-    "brand", "family", "storage", "shelf_life_days", "allergens", "allergens_other", "quality_standard", "vat_rate",
-    "floor_price", "status",
+    "name",
+    "name_en",
+    "specification",
+    "sales_unit",
+    "base_unit",
+    "units_per_sales_unit",
+    "barcode",
+    "category",
+    "brand",
+    "family",
+    "storage",
+    "shelf_life_days",
+    "allergens",
+    "allergens_other",
+    "quality_standard",
+    "vat_rate",
+    "floor_price",
+    "status",
 )
+
+
+PRODUCT_DEFAULTS = {
+    "sales_unit": "箱",
+    "base_unit": "瓶",
+    "units_per_sales_unit": 1,
+    "storage": Storage.AMBIENT,
+    "allergens": [],
+    "vat_rate": "0.13",
+    "status": Product.Status.ACTIVE,
+}
 
 
 def ean13_valid(code: str) -> bool:
@@ -41,15 +67,32 @@ def _system_or(by, predicate) -> None:
         raise PermissionDeniedError()
 
 
-def category_create(*, by, code: str, name: str, name_en: str = "", parent: Category | None = None,
-                    expiry_warning_days: int | None = None) -> Category:
+def category_create(
+    *,
+    by,
+    code: str,
+    name: str,
+    name_en: str = "",
+    parent: Category | None = None,
+    expiry_warning_days: int | None = None,
+) -> Category:
     _system_or(by, can_manage_products)
     if Category.objects.filter(code=code).exists():
-        raise ValidationFailed(_("The code %(code_value)s is taken."), code="category_code_taken", code_value=code,
-                               fields={"code": [_("This code is taken.")]})
+        raise ValidationFailed(
+            _("The code %(code_value)s is taken."),
+            code="category_code_taken",
+            code_value=code,
+            fields={"code": [_("This code is taken.")]},
+        )
     with transaction.atomic():
-        category = Category.objects.create(code=code, name=name, name_en=name_en, parent=parent,
-                                           expiry_warning_days=expiry_warning_days, created_by=_user(by))
+        category = Category.objects.create(
+            code=code,
+            name=name,
+            name_en=name_en,
+            parent=parent,
+            expiry_warning_days=expiry_warning_days,
+            created_by=_user(by),
+        )
         category.path = tree_path(parent=parent, pk=category.pk)
         category.save(update_fields=["path"])
         audit_record(action="catalog.category_created", actor=by, obj=category)
@@ -116,12 +159,17 @@ def product_create(*, by, sku: str, **fields) -> Product:
     _system_or(by, can_manage_products)
     sku = sku.strip().upper()
     if Product.objects.filter(sku=sku).exists():
-        raise ValidationFailed(_("The SKU %(sku)s is taken."), code="sku_taken", sku=sku,
-                               fields={"sku": [_("This SKU is taken.")]})
-    data = _clean_product({**fields})
+        raise ValidationFailed(
+            _("The SKU %(sku)s is taken."), code="sku_taken", sku=sku, fields={"sku": [_("This SKU is taken.")]}
+        )
+    data = _clean_product({**PRODUCT_DEFAULTS, **fields})
     with transaction.atomic():
-        product = Product.objects.create(sku=sku, created_by=_user(by), updated_by=_user(by),
-                                         **{key: data[key] for key in PRODUCT_FIELDS if key in data})
+        product = Product.objects.create(
+            sku=sku,
+            created_by=_user(by),
+            updated_by=_user(by),
+            **{key: data[key] for key in PRODUCT_FIELDS if key in data},
+        )
         audit_record(action="catalog.product_created", actor=by, obj=product)
     return product
 
@@ -148,8 +196,18 @@ def product_update(*, by, product: Product, **fields) -> Product:
     return locked
 
 
-def price_list_create(*, by, code: str, name: str, kind: str, valid_from, valid_to=None, channel: str = "",
-                      tier: str = "", customer_id: int | None = None) -> PriceList:
+def price_list_create(
+    *,
+    by,
+    code: str,
+    name: str,
+    kind: str,
+    valid_from,
+    valid_to=None,
+    channel: str = "",
+    tier: str = "",
+    customer_id: int | None = None,
+) -> PriceList:
     _system_or(by, can_manage_prices)
     errors = {}
     if kind == PriceList.Kind.CHANNEL and channel not in Channel.values:
@@ -164,13 +222,21 @@ def price_list_create(*, by, code: str, name: str, kind: str, valid_from, valid_
         errors["code"] = [_("This code is taken.")]
     if errors:
         raise ValidationFailed(code="invalid_price_list", fields=errors)
-    keep = {"channel": channel if kind == "channel" else "", "tier": tier if kind == "tier" else "",
-            "customer_id": customer_id if kind == "customer" else None}
+    keep = {
+        "channel": channel if kind == "channel" else "",
+        "tier": tier if kind == "tier" else "",
+        "customer_id": customer_id if kind == "customer" else None,
+    }
     with transaction.atomic():
-        price_list = PriceList.objects.create(code=code, name=name, kind=kind, valid_from=valid_from,
-                                              valid_to=valid_to, created_by=_user(by), **keep)
-        audit_record(action="catalog.price_list_created", actor=by, obj=price_list,
-                     changes={"kind": kind, **{k: v for k, v in keep.items() if v}})
+        price_list = PriceList.objects.create(
+            code=code, name=name, kind=kind, valid_from=valid_from, valid_to=valid_to, created_by=_user(by), **keep
+        )
+        audit_record(
+            action="catalog.price_list_created",
+            actor=by,
+            obj=price_list,
+            changes={"kind": kind, **{k: v for k, v in keep.items() if v}},
+        )
     return price_list
 
 
@@ -184,26 +250,37 @@ def price_set(*, by, price_list: PriceList, product: Product, unit_price, min_qu
         raise ValidationFailed(_("The quantity break cannot be negative."), code="negative_quantity")
     with transaction.atomic():
         item, created = PriceListItem.objects.select_for_update().get_or_create(
-            price_list=price_list, product=product, min_quantity=minimum, defaults={"unit_price": price})
+            price_list=price_list, product=product, min_quantity=minimum, defaults={"unit_price": price}
+        )
         before = None if created else str(item.unit_price)
         if not created and item.unit_price != price:
             item.unit_price = price
             item.save(update_fields=["unit_price"])
         if created or before != str(price):
-            audit_record(action="catalog.price_set", actor=by, obj=price_list,
-                         changes={"product": product.sku, "from_quantity": str(minimum), "unit_price": [before, str(price)]})
+            audit_record(
+                action="catalog.price_set",
+                actor=by,
+                obj=price_list,
+                changes={"product": product.sku, "from_quantity": str(minimum), "unit_price": [before, str(price)]},
+            )
     return item
 
 
 def price_remove(*, by, item: PriceListItem) -> None:
     _system_or(by, can_manage_prices)
     with transaction.atomic():
-        audit_record(action="catalog.price_removed", actor=by, obj=item.price_list,
-                     changes={"product": item.product.sku, "from_quantity": str(item.min_quantity),
-                              "unit_price": str(item.unit_price)})
+        audit_record(
+            action="catalog.price_removed",
+            actor=by,
+            obj=item.price_list,
+            changes={
+                "product": item.product.sku,
+                "from_quantity": str(item.min_quantity),
+                "unit_price": str(item.unit_price),
+            },
+        )
         item.delete()
 
 
 def _user(by):
     return by if getattr(by, "is_authenticated", False) else None
-

@@ -11,6 +11,7 @@ LOT_FLOW = Workflow(
         "expired": pgettext_lazy("lot status", "Expired"),
     },
     initial="available",
+    state_field="status",
     transitions=[
         Transition("hold", ("available",), "on_hold", pgettext_lazy("lot action", "Put on hold"),
                    permission="inventory.hold_lot"),
