@@ -3,6 +3,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from foodflow.accounts import api as accounts_api
+from foodflow.catalog import api as catalog_api
+from foodflow.inventory import api as inventory_api
 
 from . import views
 
@@ -12,11 +14,29 @@ router.register("roles", accounts_api.RoleViewSet, basename="role")
 router.register("org-units", accounts_api.OrgUnitViewSet, basename="org-unit")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("audit-entries", views.AuditEntryViewSet, basename="audit-entry")
+# catalog
+router.register("categories", catalog_api.CategoryViewSet, basename="category")
+router.register("products", catalog_api.ProductViewSet, basename="product")
+router.register("price-lists", catalog_api.PriceListViewSet, basename="price-list")
+router.register("prices", catalog_api.PriceViewSet, basename="price")
+# inventory
+router.register("warehouses", inventory_api.WarehouseViewSet, basename="warehouse")
+router.register("lots", inventory_api.LotViewSet, basename="lot")
+router.register("stock-balances", inventory_api.StockBalanceViewSet, basename="stock-balance")
+router.register("stock-moves", inventory_api.StockMoveViewSet, basename="stock-move")
+router.register("reservations", inventory_api.ReservationViewSet, basename="reservation")
+router.register("near-expiry", inventory_api.NearExpiryViewSet, basename="near-expiry")
+router.register("production-requests", inventory_api.ProductionRequestViewSet, basename="production-request")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/search/", views.SearchView.as_view(), name="api-search"),
+    path("api/v1/price-resolve/", catalog_api.PriceResolveView.as_view(), name="api-price-resolve"),
+    path("api/v1/price-policy-check/", catalog_api.PricePolicyCheckView.as_view(), name="api-price-policy-check"),
+    path("api/v1/receipts/", inventory_api.ReceiptView.as_view(), name="api-receipts"),
+    path("api/v1/allocation-plan/", inventory_api.AllocationPlanView.as_view(), name="api-allocation-plan"),
+    path("api/v1/capacity/earliest/", inventory_api.CapacityEarliestView.as_view(), name="api-capacity-earliest"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

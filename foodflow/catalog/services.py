@@ -136,6 +136,8 @@ def _clean_product(data: dict) -> dict:
     if unknown:
         errors["allergens"] = [_("Unknown allergens: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}]
     data["allergens"] = sorted(set(data.get("allergens") or ()))
+    if data.get("status") not in Product.Status.values:
+        errors["status"] = [_("Choose active or discontinued.")]
     if data.get("storage") not in Storage.values:
         errors["storage"] = [_("Choose ambient, chilled or frozen.")]
     if int(data.get("shelf_life_days") or 0) < 1:

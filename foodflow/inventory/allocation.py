@@ -38,6 +38,9 @@ class ShelfLifeRequirement:
         return self.min_percent is None or left * 100 >= self.min_percent * lot.shelf_life_days
 
 
+ANY_SHELF_LIFE = ShelfLifeRequirement()  # no requirement beyond "not expired"
+
+
 def requirement_for_channel(channel: str) -> ShelfLifeRequirement:
     rule = ShelfLifeRule.objects.filter(channel=channel).first()
     return ShelfLifeRequirement(rule.min_days, rule.min_percent) if rule else ShelfLifeRequirement()
@@ -67,22 +70,33 @@ class AllocationPlan:
 
     def as_dict(self) -> dict:
         return {
-            "product": self.product.sku, "requested": str(self.requested), "allocated": str(self.allocated),
+            "product": self.product.sku,
+            "requested": str(self.requested),
+            "allocated": str(self.allocated),
             "short": str(self.short),
-            "lines": [{"lot": line.lot.lot_number, "lot_id": line.lot.pk, "warehouse_id": line.warehouse_id,
-                       "expiry_date": line.lot.expiry_date.isoformat(), "quantity": str(line.quantity)}
-                      for line in self.lines],
+            "lines": [
+                {
+                    "lot": line.lot.lot_number,
+                    "lot_id": line.lot.pk,
+                    "warehouse_id": line.warehouse_id,
+                    "expiry_date": line.lot.expiry_date.isoformat(),
+                    "quantity": str(line.quantity),
+                }
+                for line in self.lines
+            ],
         }
 
 
-def eligible_balances(*, product: Product, on: date, requirement: ShelfLifeRequirement,
-                      warehouse_ids: list[int] | None = None):
+def eligible_balances(
+    *, product: Product, on: date, requirement: ShelfLifeRequirement, warehouse_ids: list[int] | None = None
+):
     """Balances with free stock of lots that may be shipped, earliest expiry first."""
     earliest_expiry = on + timedelta(days=max(requirement.min_days or 0, 1))
     balances = (
         StockBalance.objects.select_related("lot")
-        .filter(product=product, lot__status="available", lot__expiry_date__gte=earliest_expiry,
-                on_hand__gt=F("reserved"))
+        .filter(
+            product=product, lot__status="available", lot__expiry_date__gte=earliest_expiry, on_hand__gt=F("reserved")
+        )
         .order_by("lot__expiry_date", "lot__production_date", "lot__lot_number", "warehouse_id")
     )
     if warehouse_ids:
@@ -90,9 +104,14 @@ def eligible_balances(*, product: Product, on: date, requirement: ShelfLifeRequi
     return balances
 
 
-def allocation_plan(*, product: Product, quantity, on: date | None = None,
-                    requirement: ShelfLifeRequirement = ShelfLifeRequirement(),
-                    warehouse_ids: list[int] | None = None) -> AllocationPlan:
+def allocation_plan(
+    *,
+    product: Product,
+    quantity,
+    on: date | None = None,
+    requirement: ShelfLifeRequirement = ANY_SHELF_LIFE,
+    warehouse_ids: list[int] | None = None,
+) -> AllocationPlan:
     on = on or timezone.localdate()
     plan = AllocationPlan(product=product, requested=to_decimal(quantity))
     remaining = plan.requested

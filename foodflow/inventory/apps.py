@@ -8,4 +8,4 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Inventory")
 
     def ready(self):
-        from . import notifications, permissions, selectors  # noqa: F401  (kinds, codes, search provider)
+        from . import notifications, panels, permissions, selectors  # noqa: F401  (kinds, panels, codes, search provider)

@@ -39,8 +39,9 @@ class Lot(TrackedModel):
     production_date = models.DateField(_("production date"))
     expiry_date = models.DateField(_("expiry date"), db_index=True)
     status = models.CharField(_("status"), max_length=16, choices=LOT_FLOW.choices(), default=LOT_FLOW.initial)
-    origin = models.CharField(_("origin"), max_length=120, blank=True,
-                              help_text=_("Production line or supplier the lot came from."))
+    origin = models.CharField(
+        _("origin"), max_length=120, blank=True, help_text=_("Production line or supplier the lot came from.")
+    )
     hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
 
     class Meta:
@@ -48,8 +49,9 @@ class Lot(TrackedModel):
         verbose_name = _("lot")
         constraints = [
             models.UniqueConstraint(fields=["product", "lot_number"], name="uniq_lot_number_per_product"),
-            models.CheckConstraint(name="lot_expires_after_production",
-                                   condition=models.Q(expiry_date__gt=models.F("production_date"))),
+            models.CheckConstraint(
+                name="lot_expires_after_production", condition=models.Q(expiry_date__gt=models.F("production_date"))
+            ),
         ]
         indexes = [models.Index(fields=["product", "status", "expiry_date"], name="lot_fefo_idx")]
 
@@ -67,8 +69,9 @@ class StockBalance(models.Model):
     last line of defence: nothing may ever reserve or issue more than is there."""
 
     lot = models.ForeignKey(Lot, verbose_name=_("lot"), on_delete=models.PROTECT, related_name="balances")
-    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT,
-                                  related_name="balances")
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="balances"
+    )
     # denormalised from the lot, so that allocation reads one table per product
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
     on_hand = models.DecimalField(_("on hand"), default=Decimal("0"), **QUANTITY)
@@ -80,8 +83,9 @@ class StockBalance(models.Model):
             models.UniqueConstraint(fields=["lot", "warehouse"], name="uniq_balance_lot_warehouse"),
             models.CheckConstraint(name="balance_on_hand_not_negative", condition=models.Q(on_hand__gte=0)),
             models.CheckConstraint(name="balance_reserved_not_negative", condition=models.Q(reserved__gte=0)),
-            models.CheckConstraint(name="balance_reserved_within_on_hand",
-                                   condition=models.Q(reserved__lte=models.F("on_hand"))),
+            models.CheckConstraint(
+                name="balance_reserved_within_on_hand", condition=models.Q(reserved__lte=models.F("on_hand"))
+            ),
         ]
         indexes = [models.Index(fields=["product", "lot"], name="balance_product_idx")]
 
@@ -105,18 +109,31 @@ class StockMove(models.Model):
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     lot = models.ForeignKey(Lot, verbose_name=_("lot"), on_delete=models.PROTECT, related_name="moves")
-    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT,
-                                  related_name="moves")
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="moves"
+    )
     # the move's effect on the two balances (signed)
     on_hand_change = models.DecimalField(_("on hand change"), **QUANTITY)
     reserved_change = models.DecimalField(_("reserved change"), **QUANTITY)
-    reservation = models.ForeignKey("Reservation", verbose_name=_("reservation"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="moves")
+    reservation = models.ForeignKey(
+        "Reservation",
+        verbose_name=_("reservation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="moves",
+    )
     reference = models.CharField(_("reference"), max_length=64, blank=True, db_index=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     at = models.DateTimeField(_("time"), auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-                           on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -142,16 +159,24 @@ class Reservation(TrackedModel):
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
     open_quantity = models.DecimalField(_("still reserved"), **QUANTITY)
     reference = models.CharField(_("reference"), max_length=64, db_index=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("reservation")
         constraints = [
-            models.CheckConstraint(name="reservation_open_within_quantity",
-                                   condition=models.Q(open_quantity__gte=0, open_quantity__lte=models.F("quantity"))),
+            models.CheckConstraint(
+                name="reservation_open_within_quantity",
+                condition=models.Q(open_quantity__gte=0, open_quantity__lte=models.F("quantity")),
+            ),
         ]
 
     def __str__(self):
@@ -189,10 +214,12 @@ class ProductionLine(TrackedModel):
 
 
 class LineCapacity(models.Model):
-    line = models.ForeignKey(ProductionLine, verbose_name=_("line"), on_delete=models.CASCADE,
-                             related_name="capacities")
-    family = models.ForeignKey(ProductFamily, verbose_name=_("product family"), on_delete=models.PROTECT,
-                               related_name="capacities")
+    line = models.ForeignKey(
+        ProductionLine, verbose_name=_("line"), on_delete=models.CASCADE, related_name="capacities"
+    )
+    family = models.ForeignKey(
+        ProductFamily, verbose_name=_("product family"), on_delete=models.PROTECT, related_name="capacities"
+    )
     daily_quantity = models.DecimalField(_("daily capacity (sales units)"), **QUANTITY)
 
     class Meta:

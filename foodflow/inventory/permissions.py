@@ -13,12 +13,17 @@ LOT_HOLD = declare("inventory.hold_lot", _("Put lots on hold and release them"),
 LOT_RECALL = declare("inventory.recall_lot", _("Recall lots"), AREA)
 CAPACITY_MANAGE = declare("inventory.manage_capacity", _("Plan production requests and line capacity"), AREA)
 
-grant_by_default({
-    **{role: [STOCK_VIEW] for role in ("rep", "manager", "director", "contract_admin", "finance", "service", "analyst")},
-    "planner": [STOCK_VIEW, STOCK_MANAGE, LOT_HOLD, CAPACITY_MANAGE],
-    "qa": [STOCK_VIEW, LOT_HOLD, LOT_RECALL],
-    "admin": [STOCK_VIEW, STOCK_MANAGE, CAPACITY_MANAGE],
-})
+grant_by_default(
+    {
+        **{
+            role: [STOCK_VIEW]
+            for role in ("rep", "manager", "director", "contract_admin", "finance", "service", "analyst")
+        },
+        "planner": [STOCK_VIEW, STOCK_MANAGE, LOT_HOLD, CAPACITY_MANAGE],
+        "qa": [STOCK_VIEW, LOT_HOLD, LOT_RECALL],
+        "admin": [STOCK_VIEW, STOCK_MANAGE, CAPACITY_MANAGE],
+    }
+)
 
 
 def can_view_stock(user) -> bool:

@@ -22,7 +22,7 @@ from foodflow.core.money import to_decimal
 from foodflow.core.numbering import number_next
 from foodflow.core.workflows import transition
 
-from .allocation import AllocationPlan, ShelfLifeRequirement, allocation_plan
+from .allocation import ANY_SHELF_LIFE, AllocationPlan, ShelfLifeRequirement, allocation_plan
 from .models import (
     CapacityBooking,
     LineCapacity,
@@ -61,8 +61,11 @@ def _system_or(by, predicate) -> None:
 def _positive(quantity, field: str = "quantity") -> Decimal:
     value = to_decimal(quantity)
     if value <= 0:
-        raise ValidationFailed(_("The quantity must be greater than zero."), code="quantity_not_positive",
-                               fields={field: [_("Enter a quantity greater than zero.")]})
+        raise ValidationFailed(
+            _("The quantity must be greater than zero."),
+            code="quantity_not_positive",
+            fields={field: [_("Enter a quantity greater than zero.")]},
+        )
     return value
 
 
@@ -78,63 +81,114 @@ def _locked_balance(*, lot: Lot, warehouse: Warehouse) -> StockBalance:
     return balance
 
 
-def _move(*, balance: StockBalance, kind: str, on_hand_change: Decimal = ZERO, reserved_change: Decimal = ZERO,
-          by=None, reference: str = "", note: str = "", reservation: Reservation | None = None) -> StockMove:
+def _move(
+    *,
+    balance: StockBalance,
+    kind: str,
+    on_hand_change: Decimal = ZERO,
+    reserved_change: Decimal = ZERO,
+    by=None,
+    reference: str = "",
+    note: str = "",
+    reservation: Reservation | None = None,
+) -> StockMove:
     """Apply one move to a locked balance, or refuse it if it would break the invariants."""
     on_hand = balance.on_hand + on_hand_change
     reserved = balance.reserved + reserved_change
     if on_hand < 0 or reserved < 0 or reserved > on_hand:
         raise StockRuleBroken(
             _("Not enough stock of lot %(lot)s: %(on_hand)s on hand, %(reserved)s reserved."),
-            code="stock_would_go_negative", lot=balance.lot.lot_number, on_hand=balance.on_hand,
+            code="stock_would_go_negative",
+            lot=balance.lot.lot_number,
+            on_hand=balance.on_hand,
             reserved=balance.reserved,
         )
-    StockBalance.objects.filter(pk=balance.pk).update(on_hand=F("on_hand") + on_hand_change,
-                                                      reserved=F("reserved") + reserved_change)
+    StockBalance.objects.filter(pk=balance.pk).update(
+        on_hand=F("on_hand") + on_hand_change, reserved=F("reserved") + reserved_change
+    )
     balance.on_hand, balance.reserved = on_hand, reserved
     return StockMove.objects.create(
-        kind=kind, lot=balance.lot, warehouse_id=balance.warehouse_id, on_hand_change=on_hand_change,
-        reserved_change=reserved_change, by=_user(by), reference=reference[:64], note=note[:200],
+        kind=kind,
+        lot=balance.lot,
+        warehouse_id=balance.warehouse_id,
+        on_hand_change=on_hand_change,
+        reserved_change=reserved_change,
+        by=_user(by),
+        reference=reference[:64],
+        note=note[:200],
         reservation=reservation,
     )
 
 
 # --- lots and receipts -------------------------------------------------------------------------
 
-def lot_receive(*, by, product: Product, lot_number: str, warehouse: Warehouse, quantity, production_date: date,
-                expiry_date: date | None = None, origin: str = "", reference: str = "") -> Lot:
+
+def lot_receive(
+    *,
+    by,
+    product: Product,
+    lot_number: str,
+    warehouse: Warehouse,
+    quantity,
+    production_date: date,
+    expiry_date: date | None = None,
+    origin: str = "",
+    reference: str = "",
+) -> Lot:
     """Receive stock of a lot (made or bought), creating the lot the first time. The expiry
     date follows from the shelf life when it is not given."""
     _system_or(by, can_manage_stock)
     quantity = _positive(quantity)
     lot_number = lot_number.strip()
     if not lot_number:
-        raise ValidationFailed(_("Enter the lot number."), code="lot_number_missing",
-                               fields={"lot_number": [_("Enter the lot number.")]})
+        raise ValidationFailed(
+            _("Enter the lot number."), code="lot_number_missing", fields={"lot_number": [_("Enter the lot number.")]}
+        )
     if warehouse.zone != product.storage:
         raise StockRuleBroken(
-            _("%(sku)s must be stored %(storage)s; %(warehouse)s is %(zone)s."), code="wrong_temperature_zone",
-            sku=product.sku, storage=product.get_storage_display(), warehouse=warehouse.name,
+            _("%(sku)s must be stored %(storage)s; %(warehouse)s is %(zone)s."),
+            code="wrong_temperature_zone",
+            sku=product.sku,
+            storage=product.get_storage_display(),
+            warehouse=warehouse.name,
             zone=warehouse.get_zone_display(),
         )
     expiry_date = expiry_date or production_date + timedelta(days=product.shelf_life_days)
     if expiry_date <= production_date:
-        raise ValidationFailed(_("The expiry date must be after the production date."), code="expiry_before_production",
-                               fields={"expiry_date": [_("The expiry date must be after the production date.")]})
+        raise ValidationFailed(
+            _("The expiry date must be after the production date."),
+            code="expiry_before_production",
+            fields={"expiry_date": [_("The expiry date must be after the production date.")]},
+        )
     with transaction.atomic():
         lot, created = Lot.objects.get_or_create(
-            product=product, lot_number=lot_number,
-            defaults={"production_date": production_date, "expiry_date": expiry_date, "origin": origin,
-                      "created_by": _user(by)},
+            product=product,
+            lot_number=lot_number,
+            defaults={
+                "production_date": production_date,
+                "expiry_date": expiry_date,
+                "origin": origin,
+                "created_by": _user(by),
+            },
         )
         if not created and (lot.production_date, lot.expiry_date) != (production_date, expiry_date):
             raise ValidationFailed(_("Lot %(lot)s exists with other dates."), code="lot_dates_differ", lot=lot_number)
         balance = _locked_balance(lot=lot, warehouse=warehouse)
-        _move(balance=balance, kind=Kind.RECEIPT, on_hand_change=quantity, by=by, reference=reference or lot_number,
-              note=origin)
+        _move(
+            balance=balance,
+            kind=Kind.RECEIPT,
+            on_hand_change=quantity,
+            by=by,
+            reference=reference or lot_number,
+            note=origin,
+        )
         if created:
-            audit_record(action="inventory.lot_received", actor=by, obj=lot,
-                         changes={"quantity": str(quantity), "warehouse": warehouse.code, "origin": origin})
+            audit_record(
+                action="inventory.lot_received",
+                actor=by,
+                obj=lot,
+                changes={"quantity": str(quantity), "warehouse": warehouse.code, "origin": origin},
+            )
     return lot
 
 
@@ -142,8 +196,14 @@ def stock_return(*, by, lot: Lot, warehouse: Warehouse, quantity, reference: str
     _system_or(by, can_manage_stock)
     quantity = _positive(quantity)
     with transaction.atomic():
-        return _move(balance=_locked_balance(lot=lot, warehouse=warehouse), kind=Kind.RETURN,
-                     on_hand_change=quantity, by=by, reference=reference, note=note)
+        return _move(
+            balance=_locked_balance(lot=lot, warehouse=warehouse),
+            kind=Kind.RETURN,
+            on_hand_change=quantity,
+            by=by,
+            reference=reference,
+            note=note,
+        )
 
 
 def stock_adjust(*, by, lot: Lot, warehouse: Warehouse, quantity, reason: str) -> StockMove:
@@ -151,13 +211,23 @@ def stock_adjust(*, by, lot: Lot, warehouse: Warehouse, quantity, reason: str) -
     _system_or(by, can_manage_stock)
     change = to_decimal(quantity)
     if change == 0 or not reason.strip():
-        raise ValidationFailed(_("An adjustment needs a quantity other than zero and a reason."),
-                               code="adjustment_incomplete")
+        raise ValidationFailed(
+            _("An adjustment needs a quantity other than zero and a reason."), code="adjustment_incomplete"
+        )
     with transaction.atomic():
-        move = _move(balance=_locked_balance(lot=lot, warehouse=warehouse), kind=Kind.ADJUSTMENT,
-                     on_hand_change=change, by=by, note=reason)
-        audit_record(action="inventory.stock_adjusted", actor=by, obj=lot,
-                     changes={"warehouse": warehouse.code, "quantity": str(change), "reason": reason})
+        move = _move(
+            balance=_locked_balance(lot=lot, warehouse=warehouse),
+            kind=Kind.ADJUSTMENT,
+            on_hand_change=change,
+            by=by,
+            note=reason,
+        )
+        audit_record(
+            action="inventory.stock_adjusted",
+            actor=by,
+            obj=lot,
+            changes={"warehouse": warehouse.code, "quantity": str(change), "reason": reason},
+        )
     return move
 
 
@@ -165,14 +235,24 @@ def stock_scrap(*, by, lot: Lot, warehouse: Warehouse, quantity, reason: str) ->
     _system_or(by, can_manage_stock)
     quantity = _positive(quantity)
     with transaction.atomic():
-        move = _move(balance=_locked_balance(lot=lot, warehouse=warehouse), kind=Kind.SCRAP,
-                     on_hand_change=-quantity, by=by, note=reason)
-        audit_record(action="inventory.stock_scrapped", actor=by, obj=lot,
-                     changes={"warehouse": warehouse.code, "quantity": str(quantity), "reason": reason})
+        move = _move(
+            balance=_locked_balance(lot=lot, warehouse=warehouse),
+            kind=Kind.SCRAP,
+            on_hand_change=-quantity,
+            by=by,
+            note=reason,
+        )
+        audit_record(
+            action="inventory.stock_scrapped",
+            actor=by,
+            obj=lot,
+            changes={"warehouse": warehouse.code, "quantity": str(quantity), "reason": reason},
+        )
     return move
 
 
 # --- reservations ------------------------------------------------------------------------------
+
 
 @dataclass
 class ReservationResult:
@@ -180,9 +260,18 @@ class ReservationResult:
     reservations: list[Reservation]
 
 
-def stock_reserve(*, by, product: Product, quantity, reference: str, owner=None, on: date | None = None,
-                  requirement: ShelfLifeRequirement = ShelfLifeRequirement(), allow_partial: bool = False,
-                  warehouse_ids: list[int] | None = None) -> ReservationResult:
+def stock_reserve(
+    *,
+    by,
+    product: Product,
+    quantity,
+    reference: str,
+    owner=None,
+    on: date | None = None,
+    requirement: ShelfLifeRequirement = ANY_SHELF_LIFE,
+    allow_partial: bool = False,
+    warehouse_ids: list[int] | None = None,
+) -> ReservationResult:
     """Reserve ``quantity`` by FEFO. All of the product's balances are locked first, so that
     two reservations of the last units queue instead of both seeing them free; the plan is
     then made again on what is really free. Short and not ``allow_partial``: nothing is kept."""
@@ -190,21 +279,34 @@ def stock_reserve(*, by, product: Product, quantity, reference: str, owner=None,
     quantity = _positive(quantity)
     with transaction.atomic():
         list(StockBalance.objects.select_for_update().filter(product=product).order_by("pk").values_list("pk"))
-        plan = allocation_plan(product=product, quantity=quantity, on=on, requirement=requirement,
-                               warehouse_ids=warehouse_ids)
+        plan = allocation_plan(
+            product=product, quantity=quantity, on=on, requirement=requirement, warehouse_ids=warehouse_ids
+        )
         if plan.short > 0 and not allow_partial:
-            raise InsufficientStock(available=plan.allocated, requested=quantity, unit=product.sales_unit,
-                                    sku=product.sku)
+            raise InsufficientStock(
+                available=plan.allocated, requested=quantity, unit=product.sales_unit, sku=product.sku
+            )
         reservations = []
         for line in plan.lines:
             reservation = Reservation.objects.create(
-                product=product, lot=line.lot, warehouse_id=line.warehouse_id, quantity=line.quantity,
-                open_quantity=line.quantity, reference=reference, owner=_user(owner) or _user(by),
+                product=product,
+                lot=line.lot,
+                warehouse_id=line.warehouse_id,
+                quantity=line.quantity,
+                open_quantity=line.quantity,
+                reference=reference,
+                owner=_user(owner) or _user(by),
                 created_by=_user(by),
             )
             balance = StockBalance.objects.select_related("lot").get(pk=line.balance_id)
-            _move(balance=balance, kind=Kind.RESERVATION, reserved_change=line.quantity, by=by, reference=reference,
-                  reservation=reservation)
+            _move(
+                balance=balance,
+                kind=Kind.RESERVATION,
+                reserved_change=line.quantity,
+                by=by,
+                reference=reference,
+                reservation=reservation,
+            )
             reservations.append(reservation)
     return ReservationResult(plan=plan, reservations=reservations)
 
@@ -212,16 +314,20 @@ def stock_reserve(*, by, product: Product, quantity, reference: str, owner=None,
 def _locked_reservation(reservation: Reservation) -> Reservation:
     locked = Reservation.objects.select_for_update().select_related("lot").get(pk=reservation.pk)
     if locked.status != Reservation.Status.ACTIVE:
-        raise StockRuleBroken(_("The reservation %(reference)s is no longer active."), code="reservation_closed",
-                              reference=locked.reference)
+        raise StockRuleBroken(
+            _("The reservation %(reference)s is no longer active."),
+            code="reservation_closed",
+            reference=locked.reference,
+        )
     return locked
 
 
 def _close_part(reservation: Reservation, quantity, *, closed_status: str) -> Decimal:
     quantity = reservation.open_quantity if quantity is None else _positive(quantity)
     if quantity > reservation.open_quantity:
-        raise StockRuleBroken(_("Only %(open)s are still reserved."), code="more_than_reserved",
-                              open=reservation.open_quantity)
+        raise StockRuleBroken(
+            _("Only %(open)s are still reserved."), code="more_than_reserved", open=reservation.open_quantity
+        )
     reservation.open_quantity -= quantity
     if reservation.open_quantity == 0:
         reservation.status = closed_status
@@ -236,8 +342,15 @@ def stock_release(*, by, reservation: Reservation, quantity=None, note: str = ""
         balance = _locked_balance(lot=reservation.lot, warehouse=reservation.warehouse)
         locked = _locked_reservation(reservation)
         released = _close_part(locked, quantity, closed_status=Reservation.Status.RELEASED)
-        return _move(balance=balance, kind=Kind.RELEASE, reserved_change=-released, by=by,
-                     reference=locked.reference, note=note, reservation=locked)
+        return _move(
+            balance=balance,
+            kind=Kind.RELEASE,
+            reserved_change=-released,
+            by=by,
+            reference=locked.reference,
+            note=note,
+            reservation=locked,
+        )
 
 
 def stock_issue(*, by, reservation: Reservation, quantity=None, reference: str = "") -> StockMove:
@@ -248,31 +361,62 @@ def stock_issue(*, by, reservation: Reservation, quantity=None, reference: str =
         balance = _locked_balance(lot=reservation.lot, warehouse=reservation.warehouse)
         locked = _locked_reservation(reservation)
         if locked.lot.status != "available" or locked.lot.expiry_date <= timezone.localdate():
-            raise StockRuleBroken(_("Lot %(lot)s may not be shipped: it is %(status)s."), code="lot_not_shippable",
-                                  lot=locked.lot.lot_number, status=locked.lot.get_status_display())
+            raise StockRuleBroken(
+                _("Lot %(lot)s may not be shipped: it is %(status)s."),
+                code="lot_not_shippable",
+                lot=locked.lot.lot_number,
+                status=locked.lot.get_status_display(),
+            )
         issued = _close_part(locked, quantity, closed_status=Reservation.Status.ISSUED)
-        return _move(balance=balance, kind=Kind.ISSUE, on_hand_change=-issued, reserved_change=-issued, by=by,
-                     reference=reference or locked.reference, reservation=locked)
+        return _move(
+            balance=balance,
+            kind=Kind.ISSUE,
+            on_hand_change=-issued,
+            reserved_change=-issued,
+            by=by,
+            reference=reference or locked.reference,
+            reservation=locked,
+        )
 
 
 # --- lot status ------------------------------------------------------------------------------------
 
+
 def lot_hold(*, by, lot: Lot, reason: str) -> Lot:
     if not reason.strip():
-        raise ValidationFailed(_("Say why the lot is put on hold."), code="hold_reason_missing",
-                               fields={"reason": [_("Say why the lot is put on hold.")]})
-    return transition(workflow=LOT_FLOW, obj=lot, action="hold", by=by, reason=reason,
-                      apply=lambda locked: (setattr(locked, "hold_reason", reason[:200]), ["hold_reason"])[1])
+        raise ValidationFailed(
+            _("Say why the lot is put on hold."),
+            code="hold_reason_missing",
+            fields={"reason": [_("Say why the lot is put on hold.")]},
+        )
+    return transition(
+        workflow=LOT_FLOW,
+        obj=lot,
+        action="hold",
+        by=by,
+        reason=reason,
+        apply=lambda locked: (setattr(locked, "hold_reason", reason[:200]), ["hold_reason"])[1],
+    )
 
 
 def lot_release(*, by, lot: Lot, reason: str = "") -> Lot:
-    return transition(workflow=LOT_FLOW, obj=lot, action="release", by=by, reason=reason,
-                      apply=lambda locked: (setattr(locked, "hold_reason", ""), ["hold_reason"])[1])
+    return transition(
+        workflow=LOT_FLOW,
+        obj=lot,
+        action="release",
+        by=by,
+        reason=reason,
+        apply=lambda locked: (setattr(locked, "hold_reason", ""), ["hold_reason"])[1],
+    )
 
 
 def lot_recall(*, by, lot: Lot, reason: str) -> Lot:
     if not reason.strip():
-        raise ValidationFailed(_("Say why the lot is recalled."), code="recall_reason_missing")
+        raise ValidationFailed(
+            _("Say why the lot is recalled."),
+            code="recall_reason_missing",
+            fields={"reason": [_("Say why the lot is recalled.")]},
+        )
     return transition(workflow=LOT_FLOW, obj=lot, action="recall", by=by, reason=reason)
 
 
@@ -287,6 +431,7 @@ def lots_expire_due(*, on: date | None = None) -> int:
 
 
 # --- production capacity -----------------------------------------------------------------------
+
 
 class NoCapacity(DomainError):
     code = "no_capacity"
@@ -308,14 +453,24 @@ def _working(line: ProductionLine, day: date) -> bool:
 def capacity_free(*, family_id: int, start: date, end: date) -> tuple[dict, dict]:
     """Free capacity for one family per (line, day). A line's day is shared by the families it
     makes: a booking takes the share quantity / daily capacity of its own family."""
-    capacities = {(c.line_id, c.family_id): c.daily_quantity
-                  for c in LineCapacity.objects.filter(line__is_active=True, daily_quantity__gt=0)}
-    lines = {c.line_id: c.line for c in LineCapacity.objects.select_related("line")
-             .filter(family_id=family_id, line__is_active=True, daily_quantity__gt=0)}
+    capacities = {
+        (c.line_id, c.family_id): c.daily_quantity
+        for c in LineCapacity.objects.filter(line__is_active=True, daily_quantity__gt=0)
+    }
+    lines = {
+        c.line_id: c.line
+        for c in LineCapacity.objects.select_related("line").filter(
+            family_id=family_id, line__is_active=True, daily_quantity__gt=0
+        )
+    }
     used: dict[tuple[int, date], Decimal] = {}
-    bookings = (CapacityBooking.objects.filter(line_id__in=lines, day__gte=start, day__lte=end,
-                                               request__status=ProductionRequest.Status.PLANNED)
-                .values("line_id", "day", "request__product__family_id").annotate(total=Sum("quantity")))
+    bookings = (
+        CapacityBooking.objects.filter(
+            line_id__in=lines, day__gte=start, day__lte=end, request__status=ProductionRequest.Status.PLANNED
+        )
+        .values("line_id", "day", "request__product__family_id")
+        .annotate(total=Sum("quantity"))
+    )
     for row in bookings:
         share = row["total"] / capacities[(row["line_id"], row["request__product__family_id"])]
         used[(row["line_id"], row["day"])] = used.get((row["line_id"], row["day"]), ZERO) + share
@@ -354,29 +509,48 @@ def earliest_ready_date(*, product: Product, quantity, start: date | None = None
     return capacity_plan(product=product, quantity=quantity, start=start)[-1].day
 
 
-def production_request_create(*, by, product: Product, quantity, reference: str = "",
-                              start: date | None = None) -> ProductionRequest:
+def production_request_create(
+    *, by, product: Product, quantity, reference: str = "", start: date | None = None
+) -> ProductionRequest:
     """Book the earliest capacity for a quantity. The family's lines are locked so that two
     requests cannot book the same free capacity."""
     _system_or(by, can_manage_capacity)
     with transaction.atomic():
-        list(ProductionLine.objects.select_for_update()
-             .filter(capacities__family_id=product.family_id).order_by("pk").values_list("pk"))
+        list(
+            ProductionLine.objects.select_for_update()
+            .filter(capacities__family_id=product.family_id)
+            .order_by("pk")
+            .values_list("pk")
+        )
         slices = capacity_plan(product=product, quantity=quantity, start=start)
         request = ProductionRequest.objects.create(
-            number=number_next(doc_type="PR"), product=product, quantity=to_decimal(quantity),
-            ready_date=slices[-1].day, reference=reference, created_by=_user(by),
+            number=number_next(doc_type="PR"),
+            product=product,
+            quantity=to_decimal(quantity),
+            ready_date=slices[-1].day,
+            reference=reference,
+            created_by=_user(by),
         )
         CapacityBooking.objects.bulk_create(
             CapacityBooking(request=request, line=s.line, day=s.day, quantity=s.quantity) for s in slices
         )
-        audit_record(action="inventory.production_requested", actor=by, obj=request,
-                     changes={"product": product.sku, "quantity": str(quantity), "ready": str(request.ready_date)})
+        audit_record(
+            action="inventory.production_requested",
+            actor=by,
+            obj=request,
+            changes={"product": product.sku, "quantity": str(quantity), "ready": str(request.ready_date)},
+        )
     return request
 
 
 def production_request_cancel(*, by, request: ProductionRequest, reason: str) -> ProductionRequest:
     _system_or(by, can_manage_capacity)
+    if not reason.strip():
+        raise ValidationFailed(
+            _("Say why the request is cancelled."),
+            code="cancel_reason_missing",
+            fields={"reason": [_("Say why the request is cancelled.")]},
+        )
     with transaction.atomic():
         locked = ProductionRequest.objects.select_for_update().get(pk=request.pk)
         if locked.status != ProductionRequest.Status.PLANNED:

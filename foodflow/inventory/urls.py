@@ -1,6 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "inventory"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.stock_view, name="stock"),
+    path("lots/<int:pk>/", views.lot_detail_view, name="lot_detail"),
+    path("lots/<int:pk>/hold/", views.lot_hold_view, name="lot_hold"),
+    path("lots/<int:pk>/release/", views.lot_release_view, name="lot_release"),
+    path("lots/<int:pk>/recall/", views.lot_recall_view, name="lot_recall"),
+    path("lots/<int:pk>/adjust/", views.lot_adjust_view, name="lot_adjust"),
+    path("lots/<int:pk>/scrap/", views.lot_scrap_view, name="lot_scrap"),
+    path("receive/", views.receive_view, name="receive"),
+    path("near-expiry/", views.near_expiry_view, name="near_expiry"),
+    path("warehouses/", views.warehouses_view, name="warehouses"),
+    path("capacity/", views.capacity_view, name="capacity"),
+    path("production-requests/", views.production_requests_view, name="production_requests"),
+    path("production-requests/new/", views.production_request_create_view, name="production_request_create"),
+    path(
+        "production-requests/<int:pk>/cancel/", views.production_request_cancel_view, name="production_request_cancel"
+    ),
+]

@@ -1,1 +1,558 @@
-"""Views of this domain (filled in by the UI work)."""
+"""Pages of inventory: stock, lots, the near-expiry report, warehouses, the capacity calendar
+and production requests. Views parse input and call one service or selector; every rule
+lives in ``inventory.services``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from foodflow.core.errors import DomainError
+from foodflow.core.views import paginate, require
+from foodflow.core.vocab import Storage
+
+from . import selectors, services
+from .forms import (
+    CapacityQueryForm,
+    LotReceiveForm,
+    ProductionRequestFilterForm,
+    ProductionRequestForm,
+    ReasonForm,
+    StockChangeForm,
+    StockFilterForm,
+)
+from .models import Lot, ProductionRequest, Warehouse
+from .permissions import can_hold_lot, can_manage_capacity, can_manage_stock, can_recall_lot, can_view_stock
+from .workflows import LOT_FLOW
+
+CALENDAR_DAYS = 14
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _ordering(request, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, list[str]]:
+    """The ``?sort=`` key if it is one of ``allowed`` (``-key`` reverses it), and its fields."""
+    sort = request.GET.get("sort", default)
+    fields = allowed.get(sort.lstrip("-"))
+    if fields is None:
+        sort, fields = default, allowed[default.lstrip("-")]
+    if sort.startswith("-"):
+        fields = tuple(f"-{name}" for name in fields)
+    return sort, list(fields)
+
+
+def _int_param(request, name: str, *, low: int, high: int) -> int | None:
+    try:
+        value = int(request.GET.get(name, ""))
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def _date_param(request, name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.GET.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _quantity(value: Decimal) -> str:
+    """120.000 → "120", 2.500 → "2.5" (never an exponent)."""
+    return format(value.normalize(), "f")
+
+
+def _add_domain_error(form, error: DomainError) -> None:
+    """Show a service's refusal in the form: per field where it names fields, else on top."""
+    for field, problems in error.fields.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, str(problem))
+    if not error.fields:
+        form.add_error(None, error.message)
+
+
+def _confirm_page(
+    request, *, title, subject: str, form, action_url: str, back_url: str, button, button_class: str, testid: str
+):
+    """A confirmation refused (no reason, a rule broken): the same form again, with its errors,
+    on a page of its own (the modal it came from cannot be reopened without script)."""
+    return render(
+        request,
+        "inventory/action_confirm.html",
+        {
+            "title": title,
+            "subject": subject,
+            "form": form,
+            "action_url": action_url,
+            "back_url": back_url,
+            "button": button,
+            "button_class": button_class,
+            "testid": testid,
+        },
+    )
+
+
+# --- stock --------------------------------------------------------------------------------------
+
+LOT_SORTS = {
+    "expiry": ("lot__expiry_date", "lot__product__sku", "warehouse__code"),
+    "product": ("lot__product__sku", "lot__expiry_date", "warehouse__code"),
+    "lot": ("lot__lot_number", "warehouse__code"),
+    "warehouse": ("warehouse__code", "lot__expiry_date"),
+    "on_hand": ("on_hand", "lot__expiry_date"),
+}
+PRODUCT_SORTS = {"sku": ("sku",), "name": ("name", "sku"), "on_hand": ("on_hand", "sku"), "free": ("free", "sku")}
+STOCK_VIEWS = ("lot", "product", "warehouse")
+
+
+@dataclass(frozen=True)
+class StockRow:
+    balance: object
+    expiry: selectors.Expiry
+
+
+@require(can_view_stock)
+def stock_view(request):
+    view = request.GET.get("view", "lot")
+    view = view if view in STOCK_VIEWS else "lot"
+    filters = StockFilterForm(request.GET)
+    filters.is_valid()
+    query = filters.cleaned_data.get("q", "")
+    context = {"view": view, "filters": filters, "query": query, "can_receive": can_manage_stock(request.user)}
+    if view == "lot":
+        warehouse = filters.cleaned_data.get("warehouse")
+        sort, ordering = _ordering(request, LOT_SORTS, "expiry")
+        balances = (
+            selectors.stock_by_lot(
+                query=query,
+                warehouse_id=warehouse.pk if warehouse else None,
+                status=filters.cleaned_data.get("status", ""),
+            )
+            .select_related("lot__product__category__parent")
+            .order_by(*ordering)
+        )
+        page = paginate(request, balances)
+        today, cache = timezone.localdate(), {}
+        rows = [StockRow(balance, selectors.expiry_of(balance.lot, today=today, cache=cache)) for balance in page]
+        context.update(page=page, rows=rows, sort=sort)
+    elif view == "product":
+        sort, ordering = _ordering(request, PRODUCT_SORTS, "sku")
+        page = paginate(request, selectors.stock_by_product(query=query).order_by(*ordering))
+        context.update(page=page, rows=list(page), sort=sort)
+    else:
+        zones = dict(Storage.choices)
+        rows = [
+            {
+                **row,
+                "zone": zones.get(row["warehouse__zone"], row["warehouse__zone"]),
+                "available": row["on_hand"] - row["reserved"],
+            }
+            for row in selectors.stock_by_warehouse()
+        ]
+        context.update(rows=rows)
+    return render(request, "inventory/stock.html", context)
+
+
+# --- lots ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LotAction:
+    """A change of a lot's status offered on the lot page, behind a confirmation."""
+
+    action: str
+    allowed: object  # predicate(user) -> bool
+    service: object
+    title: object
+    button: object
+    button_class: str
+    icon: str
+    done: object
+    reason_required: bool = True
+
+
+LOT_ACTIONS = {
+    "hold": LotAction(
+        "hold",
+        can_hold_lot,
+        services.lot_hold,
+        gettext_lazy("Put the lot on hold"),
+        gettext_lazy("Put on hold"),
+        "btn-warning",
+        "ti-lock",
+        gettext_lazy("Lot %(lot)s is on hold: it is no longer allocated."),
+    ),
+    "release": LotAction(
+        "release",
+        can_hold_lot,
+        services.lot_release,
+        gettext_lazy("Release the lot"),
+        gettext_lazy("Release"),
+        "btn-success",
+        "ti-lock-open",
+        gettext_lazy("Lot %(lot)s is released: it is available again."),
+        reason_required=False,
+    ),
+    "recall": LotAction(
+        "recall",
+        can_recall_lot,
+        services.lot_recall,
+        gettext_lazy("Recall the lot"),
+        gettext_lazy("Recall"),
+        "btn-danger",
+        "ti-urgent",
+        gettext_lazy("Lot %(lot)s is recalled."),
+    ),
+}
+
+
+def _lots():
+    return selectors.lots_with_product()
+
+
+def _lot_actions_for(user, lot: Lot) -> list[dict]:
+    """The status changes the lot's state allows (the workflow's table) and the user may make."""
+    possible = {step.action for step in LOT_FLOW.available(lot.status)}
+    return [
+        {
+            "spec": spec,
+            "modal_id": f"modal-{code}",
+            "testid": f"confirm-{code}",
+            "action_url": reverse(f"inventory:lot_{code}", args=[lot.pk]),
+            "form": ReasonForm(reason_required=spec.reason_required, auto_id=f"id_{code}_%s"),
+        }
+        for code, spec in LOT_ACTIONS.items()
+        if code in possible and spec.allowed(user)
+    ]
+
+
+def _balance_row(balance, *, can_manage: bool) -> dict:
+    row = {"balance": balance}
+    if can_manage:
+        warehouse_id = balance.warehouse_id
+        row.update(
+            subject=_("%(warehouse)s: %(on_hand)s on hand, %(reserved)s reserved")
+            % {
+                "warehouse": balance.warehouse.name,
+                "on_hand": _quantity(balance.on_hand),
+                "reserved": _quantity(balance.reserved),
+            },
+            adjust_modal_id=f"modal-adjust-{warehouse_id}",
+            scrap_modal_id=f"modal-scrap-{warehouse_id}",
+            adjust_form=StockChangeForm(initial={"warehouse": warehouse_id}, auto_id=f"id_adjust{warehouse_id}_%s"),
+            scrap_form=StockChangeForm(
+                initial={"warehouse": warehouse_id}, scrap=True, auto_id=f"id_scrap{warehouse_id}_%s"
+            ),
+        )
+    return row
+
+
+@require(can_view_stock)
+def lot_detail_view(request, pk: int):
+    lot = get_object_or_404(_lots(), pk=pk)
+    can_manage = can_manage_stock(request.user)
+    balances = [_balance_row(balance, can_manage=can_manage) for balance in selectors.lot_balances(lot)]
+    reservations = selectors.lot_reservations_active(lot)
+    moves = paginate(request, selectors.lot_moves(lot))
+    return render(
+        request,
+        "inventory/lot_detail.html",
+        {
+            "lot": lot,
+            "expiry": selectors.expiry_of(lot, today=timezone.localdate(), cache={}),
+            "balances": balances,
+            "reservations": reservations,
+            "page": moves,
+            "actions": _lot_actions_for(request.user, lot),
+            "can_manage": can_manage,
+        },
+    )
+
+
+def _lot_status_change(request, pk: int, code: str):
+    spec = LOT_ACTIONS[code]
+    lot = get_object_or_404(_lots(), pk=pk)
+    form = ReasonForm(request.POST, reason_required=spec.reason_required)
+    if form.is_valid():
+        try:
+            spec.service(by=request.user, lot=lot, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(request, str(spec.done) % {"lot": lot.lot_number})
+            return redirect("inventory:lot_detail", pk=lot.pk)
+    return _confirm_page(
+        request,
+        title=spec.title,
+        subject=str(lot),
+        form=form,
+        action_url=reverse(f"inventory:lot_{code}", args=[lot.pk]),
+        back_url=reverse("inventory:lot_detail", args=[lot.pk]),
+        button=spec.button,
+        button_class=spec.button_class,
+        testid=f"confirm-{code}",
+    )
+
+
+@require_POST
+@require(can_hold_lot)
+def lot_hold_view(request, pk: int):
+    return _lot_status_change(request, pk, "hold")
+
+
+@require_POST
+@require(can_hold_lot)
+def lot_release_view(request, pk: int):
+    return _lot_status_change(request, pk, "release")
+
+
+@require_POST
+@require(can_recall_lot)
+def lot_recall_view(request, pk: int):
+    return _lot_status_change(request, pk, "recall")
+
+
+def _stock_change(request, pk: int, *, scrap: bool):
+    lot = get_object_or_404(_lots(), pk=pk)
+    form = StockChangeForm(request.POST, scrap=scrap)
+    if form.is_valid():
+        data = form.cleaned_data
+        service = services.stock_scrap if scrap else services.stock_adjust
+        try:
+            service(
+                by=request.user, lot=lot, warehouse=data["warehouse"], quantity=data["quantity"], reason=data["reason"]
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            done = (
+                _("%(quantity)s of lot %(lot)s scrapped in %(warehouse)s.")
+                if scrap
+                else _("Lot %(lot)s adjusted by %(quantity)s in %(warehouse)s.")
+            )
+            messages.success(
+                request,
+                done % {"quantity": data["quantity"], "lot": lot.lot_number, "warehouse": data["warehouse"].name},
+            )
+            return redirect("inventory:lot_detail", pk=lot.pk)
+    warehouse = form.cleaned_data.get("warehouse")
+    subject = f"{lot} @ {warehouse.name}" if warehouse else str(lot)
+    code = "scrap" if scrap else "adjust"
+    return _confirm_page(
+        request,
+        title=_("Scrap stock") if scrap else _("Adjust stock"),
+        subject=subject,
+        form=form,
+        action_url=reverse(f"inventory:lot_{code}", args=[lot.pk]),
+        back_url=reverse("inventory:lot_detail", args=[lot.pk]),
+        button=_("Scrap") if scrap else _("Adjust"),
+        button_class="btn-danger" if scrap else "btn-primary",
+        testid=f"confirm-{code}",
+    )
+
+
+@require_POST
+@require(can_manage_stock)
+def lot_adjust_view(request, pk: int):
+    return _stock_change(request, pk, scrap=False)
+
+
+@require_POST
+@require(can_manage_stock)
+def lot_scrap_view(request, pk: int):
+    return _stock_change(request, pk, scrap=True)
+
+
+@require(can_manage_stock)
+def receive_view(request):
+    form = LotReceiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            lot = services.lot_receive(
+                by=request.user,
+                product=data["product"],
+                warehouse=data["warehouse"],
+                lot_number=data["lot_number"],
+                production_date=data["production_date"],
+                expiry_date=data["expiry_date"],
+                quantity=data["quantity"],
+                origin=data["origin"],
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(quantity)s received into lot %(lot)s (expires %(expiry)s).")
+                % {"quantity": data["quantity"], "lot": lot.lot_number, "expiry": lot.expiry_date.isoformat()},
+            )
+            return redirect("inventory:lot_detail", pk=lot.pk)
+    return render(request, "inventory/receive.html", {"form": form})
+
+
+@require(can_view_stock)
+def near_expiry_view(request):
+    days = _int_param(request, "days", low=0, high=3650)
+    page = paginate(request, selectors.lots_near_expiry(days=days), per_page=50)
+    rows = [
+        {"item": item, "badge": selectors.EXPIRY_BADGE[selectors.expiry_colour(item.days_left, item.warning_days)]}
+        for item in page
+    ]
+    return render(request, "inventory/near_expiry.html", {"page": page, "rows": rows, "days": days})
+
+
+@require(can_view_stock)
+def warehouses_view(request):
+    totals = {row["warehouse__code"]: row for row in selectors.stock_by_warehouse()}
+    page = paginate(request, Warehouse.objects.order_by("code"))
+    rows = []
+    for warehouse in page:
+        total = totals.get(warehouse.code, {})
+        on_hand, reserved = total.get("on_hand") or Decimal("0"), total.get("reserved") or Decimal("0")
+        rows.append({"warehouse": warehouse, "on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved})
+    return render(request, "inventory/warehouses.html", {"page": page, "rows": rows})
+
+
+# --- capacity -------------------------------------------------------------------------------------
+
+
+def _cell_class(cell: dict) -> str:
+    if not cell["working"]:
+        return "bg-secondary-lt"
+    if cell["percent"] >= 100:
+        return "bg-red-lt"
+    if cell["percent"] >= 70:
+        return "bg-orange-lt"
+    return "bg-green-lt"
+
+
+@require(can_view_stock)
+def capacity_view(request):
+    start = _date_param(request, "start") or timezone.localdate()
+    calendar = selectors.capacity_calendar(start=start, days=CALENDAR_DAYS)
+    for row in calendar["rows"]:
+        for cell in row["cells"]:
+            cell["css"] = _cell_class(cell)
+    form = CapacityQueryForm(request.GET if "product" in request.GET else None)
+    plan, refusal = None, None
+    if form.is_bound and form.is_valid():
+        try:
+            slices = services.capacity_plan(
+                product=form.cleaned_data["product"], quantity=form.cleaned_data["quantity"]
+            )
+        except DomainError as error:
+            refusal = error.message
+        else:
+            plan = {
+                "earliest": slices[-1].day,
+                "slices": slices,
+                "product": form.cleaned_data["product"],
+                "quantity": form.cleaned_data["quantity"],
+            }
+    return render(
+        request,
+        "inventory/capacity.html",
+        {
+            "calendar": calendar,
+            "start": start,
+            "form": form,
+            "plan": plan,
+            "refusal": refusal,
+            "previous_start": (start - timedelta(days=CALENDAR_DAYS)).isoformat(),
+            "next_start": (start + timedelta(days=CALENDAR_DAYS)).isoformat(),
+            "can_request": can_manage_capacity(request.user),
+        },
+    )
+
+
+# --- production requests --------------------------------------------------------------------------
+
+REQUEST_SORTS = {
+    "ready_date": ("ready_date", "number"),
+    "number": ("number",),
+    "product": ("product__sku", "number"),
+    "status": ("status", "ready_date"),
+}
+
+
+@require(can_manage_capacity)
+def production_requests_view(request):
+    filters = ProductionRequestFilterForm(request.GET)
+    filters.is_valid()
+    query, status = filters.cleaned_data.get("q", ""), filters.cleaned_data.get("status", "")
+    sort, ordering = _ordering(request, REQUEST_SORTS, "-ready_date")
+    found = selectors.production_requests_search(query=query, status=status)
+    page = paginate(request, found.order_by(*ordering))
+    rows = []
+    for item in page:
+        row = {"request": item, "cancel_form": None}
+        if item.status == ProductionRequest.Status.PLANNED:
+            row.update(
+                cancel_form=ReasonForm(auto_id=f"id_cancel{item.pk}_%s"),
+                modal_id=f"modal-cancel-{item.pk}",
+                subject=f"{item.number} · {item.product.sku} × {_quantity(item.quantity)}",
+            )
+        rows.append(row)
+    return render(
+        request,
+        "inventory/production_requests.html",
+        {"page": page, "rows": rows, "filters": filters, "query": query, "sort": sort},
+    )
+
+
+@require(can_manage_capacity)
+def production_request_create_view(request):
+    initial = {"product": request.GET.get("product"), "quantity": request.GET.get("quantity")}
+    form = ProductionRequestForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.production_request_create(
+                by=request.user, product=data["product"], quantity=data["quantity"], reference=data["reference"]
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Production request %(number)s is planned, ready on %(date)s.")
+                % {"number": created.number, "date": created.ready_date.isoformat()},
+            )
+            return redirect("inventory:production_requests")
+    return render(request, "inventory/production_request_form.html", {"form": form})
+
+
+@require_POST
+@require(can_manage_capacity)
+def production_request_cancel_view(request, pk: int):
+    production = get_object_or_404(ProductionRequest.objects.select_related("product"), pk=pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.production_request_cancel(by=request.user, request=production, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(request, _("Production request %(number)s is cancelled.") % {"number": production.number})
+            return redirect("inventory:production_requests")
+    return _confirm_page(
+        request,
+        title=_("Cancel the production request"),
+        subject=f"{production.number} · {production.product}",
+        form=form,
+        action_url=reverse("inventory:production_request_cancel", args=[production.pk]),
+        back_url=reverse("inventory:production_requests"),
+        button=_("Cancel the request"),
+        button_class="btn-danger",
+        testid="confirm-cancel",
+    )

@@ -20,8 +20,11 @@ from .services import lots_expire_due
 
 
 def planners() -> list:
-    return [user for user in User.objects.filter(is_active=True, roles__isnull=False).distinct()
-            if has_perm(user, STOCK_MANAGE)]
+    return [
+        user
+        for user in User.objects.filter(is_active=True, roles__isnull=False).distinct()
+        if has_perm(user, STOCK_MANAGE)
+    ]
 
 
 def expiry_watch_run(*, on: date | None = None) -> dict:
@@ -34,13 +37,25 @@ def expiry_watch_run(*, on: date | None = None) -> dict:
         try:
             with transaction.atomic():
                 ExpiryAlert.objects.create(lot=item.lot, day=on)
-                owners = {r.owner for r in Reservation.objects.select_related("owner")
-                          .filter(lot=item.lot, status=Reservation.Status.ACTIVE, owner__isnull=False)}
-                notify(recipients=[*recipients_base, *owners], kind=LOT_NEAR_EXPIRY,
-                       params={"lot": item.lot.lot_number, "product": item.lot.product.name, "days": item.days_left,
-                               "on_hand": item.on_hand, "reserved": item.reserved,
-                               "expiry": item.lot.expiry_date.isoformat()},
-                       url=reverse("inventory:lot_detail", args=[item.lot.pk]))
+                owners = {
+                    r.owner
+                    for r in Reservation.objects.select_related("owner").filter(
+                        lot=item.lot, status=Reservation.Status.ACTIVE, owner__isnull=False
+                    )
+                }
+                notify(
+                    recipients=[*recipients_base, *owners],
+                    kind=LOT_NEAR_EXPIRY,
+                    params={
+                        "lot": item.lot.lot_number,
+                        "product": item.lot.product.name,
+                        "days": item.days_left,
+                        "on_hand": item.on_hand,
+                        "reserved": item.reserved,
+                        "expiry": item.lot.expiry_date.isoformat(),
+                    },
+                    url=reverse("inventory:lot_detail", args=[item.lot.pk]),
+                )
                 warned += 1
         except IntegrityError:
             continue  # announced already today

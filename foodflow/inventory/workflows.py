@@ -13,12 +13,27 @@ LOT_FLOW = Workflow(
     initial="available",
     state_field="status",
     transitions=[
-        Transition("hold", ("available",), "on_hold", pgettext_lazy("lot action", "Put on hold"),
-                   permission="inventory.hold_lot"),
-        Transition("release", ("on_hold",), "available", pgettext_lazy("lot action", "Release"),
-                   permission="inventory.hold_lot"),
-        Transition("recall", ("available", "on_hold"), "recalled", pgettext_lazy("lot action", "Recall"),
-                   permission="inventory.recall_lot"),
+        Transition(
+            "hold",
+            ("available",),
+            "on_hold",
+            pgettext_lazy("lot action", "Put on hold"),
+            permission="inventory.hold_lot",
+        ),
+        Transition(
+            "release",
+            ("on_hold",),
+            "available",
+            pgettext_lazy("lot action", "Release"),
+            permission="inventory.hold_lot",
+        ),
+        Transition(
+            "recall",
+            ("available", "on_hold"),
+            "recalled",
+            pgettext_lazy("lot action", "Recall"),
+            permission="inventory.recall_lot",
+        ),
         Transition("expire", ("available", "on_hold"), "expired", pgettext_lazy("lot action", "Mark expired")),
     ],
 )

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.accounts import permissions as p
 from foodflow.catalog import menu as catalog_menu
 from foodflow.catalog import permissions as catalog_permissions
-from foodflow.inventory import menu as inventory_menu
 from foodflow.core.search import SearchHit, SearchProvider, register_provider
+from foodflow.inventory import menu as inventory_menu
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,15 @@ class Area:
 
 
 AREAS = [
+    Area(
+        "stock",
+        _("Products and stock"),
+        "ti-packages",
+        catalog_permissions.PRODUCTS_VIEW,
+        _("Products, price lists, lots with expiry, stock by warehouse and production capacity."),
+        links=(*catalog_menu.LINKS, *inventory_menu.LINKS),
+        apps=("catalog", "inventory"),
+    ),
     Area(
         "market",
         _("Market research"),

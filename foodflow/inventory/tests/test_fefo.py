@@ -110,7 +110,7 @@ def test_percent_requirement_uses_the_lots_own_shelf_life(make_product, receive)
     product = make_product(shelf_life_days=100)
     # 40 of 100 days left (40 %) vs 40 of 50 days left (80 %)
     old = receive(product, "OLD", produced_days_ago=60, expiry_date=TODAY + timedelta(days=40))
-    young = receive(product, "YOUNG", produced_days_ago=10, expiry_date=TODAY + timedelta(days=40))
+    receive(product, "YOUNG", produced_days_ago=10, expiry_date=TODAY + timedelta(days=40))
     plan = allocation_plan(product=product, quantity=10, requirement=ShelfLifeRequirement(min_percent=67))
     assert [line.lot.lot_number for line in plan.lines] == ["YOUNG"]
     assert old.shelf_life_days == 100

@@ -5,7 +5,10 @@ from foodflow.celery import app
 
 
 class Command(BaseCommand):
-    help = "Run the scheduled jobs now, in this process (the embedded mode's cron entry; with a broker, Celery beat runs them)."
+    help = (
+        "Run the scheduled jobs now, in this process: the embedded mode's cron entry "
+        "(with a broker, Celery beat runs them)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("names", nargs="*", help="Schedule names (all when none is given).")
