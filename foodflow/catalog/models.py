@@ -20,7 +20,11 @@ class Category(TrackedModel):
     name = models.CharField(_("name"), max_length=64)
     name_en = models.CharField(_("English name"), max_length=64, blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent category"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
@@ -96,23 +100,38 @@ class Product(TrackedModel):
     specification = models.CharField(_("specification"), max_length=64, help_text=_("For example 250ml×24"))
     sales_unit = models.CharField(_("sales unit"), max_length=16, default="箱")
     base_unit = models.CharField(_("base unit"), max_length=16, default="瓶")
-    units_per_sales_unit = models.PositiveIntegerField(_("base units per sales unit"), default=1,
-                                                       validators=[MinValueValidator(1)])
+    units_per_sales_unit = models.PositiveIntegerField(
+        _("base units per sales unit"), default=1, validators=[MinValueValidator(1)]
+    )
     barcode = models.CharField(_("EAN-13 barcode"), max_length=13, blank=True, db_index=True)
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products")
-    brand = models.ForeignKey(Brand, verbose_name=_("brand"), null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="products")
-    family = models.ForeignKey(ProductFamily, verbose_name=_("product family"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products"
+    )
+    brand = models.ForeignKey(
+        Brand, verbose_name=_("brand"), null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    family = models.ForeignKey(
+        ProductFamily,
+        verbose_name=_("product family"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+    )
     storage = models.CharField(_("storage condition"), max_length=16, choices=Storage.choices, default=Storage.AMBIENT)
     shelf_life_days = models.PositiveIntegerField(_("shelf life (days)"), validators=[MinValueValidator(1)])
     allergens = models.JSONField(_("allergens"), default=list, blank=True)
     allergens_other = models.CharField(_("other allergens"), max_length=200, blank=True)
-    quality_standard = models.CharField(_("quality standard"), max_length=64, blank=True,
-                                        help_text=_("For example GB 25190"))
+    quality_standard = models.CharField(
+        _("quality standard"), max_length=64, blank=True, help_text=_("For example GB 25190")
+    )
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=4, decimal_places=2, default=Decimal("0.13"))
-    floor_price = MoneyField(_("floor price"), null=True, blank=True,
-                             help_text=_("Tax-inclusive price per sales unit below which a sale needs approval."))
+    floor_price = MoneyField(
+        _("floor price"),
+        null=True,
+        blank=True,
+        help_text=_("Tax-inclusive price per sales unit below which a sale needs approval."),
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
 
     class Meta:
@@ -184,11 +203,17 @@ class PriceList(TrackedModel):
 class PriceListItem(models.Model):
     """One price of a product in a list, from a quantity on (a quantity break)."""
 
-    price_list = models.ForeignKey(PriceList, verbose_name=_("price list"), on_delete=models.CASCADE,
-                                   related_name="items")
+    price_list = models.ForeignKey(
+        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="items"
+    )
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="prices")
-    min_quantity = models.DecimalField(_("from quantity"), max_digits=14, decimal_places=3, default=Decimal("0"),
-                                       validators=[MinValueValidator(Decimal("0"))])
+    min_quantity = models.DecimalField(
+        _("from quantity"),
+        max_digits=14,
+        decimal_places=3,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     unit_price = MoneyField(_("unit price (tax incl.)"), validators=[MinValueValidator(Decimal("0"))])
 
     class Meta:

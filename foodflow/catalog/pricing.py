@@ -52,8 +52,10 @@ class PriceResolution:
         if target:
             text += f" ({target})"
         if self.item.min_quantity > 0:
-            text += _(", from %(quantity)s %(unit)s") % {"quantity": _plain(self.item.min_quantity),
-                                                         "unit": self.product.sales_unit}
+            text += _(", from %(quantity)s %(unit)s") % {
+                "quantity": _plain(self.item.min_quantity),
+                "unit": self.product.sales_unit,
+            }
         return text
 
     @property
@@ -70,11 +72,18 @@ class PriceResolution:
 
     def as_dict(self) -> dict:
         return {
-            "product": self.product.sku, "quantity": str(self.quantity), "on": self.on.isoformat(),
-            "unit_price": str(self.unit_price), "unit_net_of_tax": str(self.unit_net_of_tax),
-            "unit_tax": str(self.unit_tax), "vat_rate": str(self.product.vat_rate), "amount": str(self.amount),
-            "price_list": self.price_list.code, "price_list_kind": self.price_list.kind,
-            "from_quantity": str(self.item.min_quantity), "rule": self.rule,
+            "product": self.product.sku,
+            "quantity": str(self.quantity),
+            "on": self.on.isoformat(),
+            "unit_price": str(self.unit_price),
+            "unit_net_of_tax": str(self.unit_net_of_tax),
+            "unit_tax": str(self.unit_tax),
+            "vat_rate": str(self.product.vat_rate),
+            "amount": str(self.amount),
+            "price_list": self.price_list.code,
+            "price_list_kind": self.price_list.kind,
+            "from_quantity": str(self.item.min_quantity),
+            "rule": self.rule,
         }
 
 
@@ -82,8 +91,9 @@ def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def price_resolve(*, product: Product, quantity, on: date, channel: str = "", tier: str = "",
-                  customer_id: int | None = None) -> PriceResolution:
+def price_resolve(
+    *, product: Product, quantity, on: date, channel: str = "", tier: str = "", customer_id: int | None = None
+) -> PriceResolution:
     """Most specific list first (customer, tier, channel, base); among lists of one kind, the
     one that started last; within a list, the highest quantity break not above ``quantity``.
     A list without a break that fits falls through to the next, more general, kind."""
@@ -97,8 +107,13 @@ def price_resolve(*, product: Product, quantity, on: date, channel: str = "", ti
         targets |= Q(price_list__kind=PriceList.Kind.CUSTOMER, price_list__customer_id=customer_id)
     candidates = (
         PriceListItem.objects.select_related("price_list")
-        .filter(targets, product=product, min_quantity__lte=quantity, price_list__is_active=True,
-                price_list__valid_from__lte=on)
+        .filter(
+            targets,
+            product=product,
+            min_quantity__lte=quantity,
+            price_list__is_active=True,
+            price_list__valid_from__lte=on,
+        )
         .filter(Q(price_list__valid_to__isnull=True) | Q(price_list__valid_to__gte=on))
     )
     best = max(
@@ -136,18 +151,24 @@ def price_policy_check(*, user, product: Product, unit_price, discount=Decimal("
     violations = []
     net_unit = round_money(unit_price * (Decimal(1) - discount))
     if product.floor_price is not None and net_unit < product.floor_price:
-        violations.append(PolicyViolation(
-            code="below_floor_price",
-            message=_("The net price %(price)s is below the floor price %(floor)s.")
-            % {"price": net_unit, "floor": product.floor_price},
-            limit=str(product.floor_price), actual=str(net_unit),
-        ))
+        violations.append(
+            PolicyViolation(
+                code="below_floor_price",
+                message=_("The net price %(price)s is below the floor price %(floor)s.")
+                % {"price": net_unit, "floor": product.floor_price},
+                limit=str(product.floor_price),
+                actual=str(net_unit),
+            )
+        )
     ceiling = max_discount_of(user)
     if discount > ceiling:
-        violations.append(PolicyViolation(
-            code="discount_above_ceiling",
-            message=_("The discount %(discount)s %% is above your ceiling of %(ceiling)s %%.")
-            % {"discount": _plain(discount * 100), "ceiling": _plain(ceiling * 100)},
-            limit=str(ceiling), actual=str(discount),
-        ))
+        violations.append(
+            PolicyViolation(
+                code="discount_above_ceiling",
+                message=_("The discount %(discount)s %% is above your ceiling of %(ceiling)s %%.")
+                % {"discount": _plain(discount * 100), "ceiling": _plain(ceiling * 100)},
+                limit=str(ceiling),
+                actual=str(discount),
+            )
+        )
     return violations

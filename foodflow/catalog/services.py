@@ -113,6 +113,12 @@ def category_expiry_warning_days(category: Category, *, cache: dict | None = Non
     return days
 
 
+def _brand(value):
+    """A brand may be given as a Brand or by name (a new name makes a new brand, in the
+    caller's transaction: a product refused afterwards leaves no brand behind)."""
+    return brand_for(value) if isinstance(value, str) else value
+
+
 def brand_for(name: str) -> Brand | None:
     name = (name or "").strip()
     return Brand.objects.get_or_create(name=name)[0] if name else None
@@ -166,6 +172,7 @@ def product_create(*, by, sku: str, **fields) -> Product:
         )
     data = _clean_product({**PRODUCT_DEFAULTS, **fields})
     with transaction.atomic():
+        data["brand"] = _brand(data.get("brand"))
         product = Product.objects.create(
             sku=sku,
             created_by=_user(by),
@@ -186,6 +193,7 @@ def product_update(*, by, product: Product, **fields) -> Product:
         locked = Product.objects.select_for_update().get(pk=product.pk)
         current = {key: getattr(locked, key) for key in PRODUCT_FIELDS}
         data = _clean_product({**current, **fields})
+        data["brand"] = _brand(data.get("brand"))
         changes = {}
         for key in PRODUCT_FIELDS:
             if key in data and data[key] != current[key]:

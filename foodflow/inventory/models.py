@@ -72,8 +72,12 @@ class StockBalance(models.Model):
     warehouse = models.ForeignKey(
         Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="balances"
     )
-    # denormalised from the lot, so that allocation reads one table per product
+    # Copied from the lot, whose product and dates never change after receipt, so that FEFO
+    # filters and orders one table in SQL, shelf-life percentage included (see allocation.py).
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    expiry_date = models.DateField(_("expiry date"))
+    expiry_day = models.IntegerField(editable=False)  # expiry_date.toordinal()
+    shelf_life_days = models.PositiveIntegerField(editable=False)
     on_hand = models.DecimalField(_("on hand"), default=Decimal("0"), **QUANTITY)
     reserved = models.DecimalField(_("reserved"), default=Decimal("0"), **QUANTITY)
 
@@ -87,10 +91,16 @@ class StockBalance(models.Model):
                 name="balance_reserved_within_on_hand", condition=models.Q(reserved__lte=models.F("on_hand"))
             ),
         ]
-        indexes = [models.Index(fields=["product", "lot"], name="balance_product_idx")]
+        indexes = [models.Index(fields=["product", "expiry_date"], name="balance_fefo_idx")]
 
     def __str__(self):
         return f"{self.lot} @ {self.warehouse.code}: {self.on_hand} ({self.reserved} reserved)"
+
+    @classmethod
+    def for_lot(cls, lot: Lot, warehouse: Warehouse, **values) -> StockBalance:
+        """A new (unsaved) balance carrying the lot's facts."""
+        return cls(lot=lot, warehouse=warehouse, product_id=lot.product_id, expiry_date=lot.expiry_date,
+                   expiry_day=lot.expiry_date.toordinal(), shelf_life_days=lot.shelf_life_days, **values)
 
     @property
     def available(self) -> Decimal:

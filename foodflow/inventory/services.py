@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,7 +76,12 @@ def _user(by):
 def _locked_balance(*, lot: Lot, warehouse: Warehouse) -> StockBalance:
     balance = StockBalance.objects.select_for_update().filter(lot=lot, warehouse=warehouse).first()
     if balance is None:
-        StockBalance.objects.get_or_create(lot=lot, warehouse=warehouse, defaults={"product_id": lot.product_id})
+        # two first receipts may race: the loser's insert fails in its savepoint, it locks the winner's row
+        try:
+            with transaction.atomic():
+                StockBalance.for_lot(lot, warehouse).save(force_insert=True)
+        except IntegrityError:
+            pass
         balance = StockBalance.objects.select_for_update().get(lot=lot, warehouse=warehouse)
     return balance
 
@@ -290,7 +295,7 @@ def stock_reserve(
         for line in plan.lines:
             reservation = Reservation.objects.create(
                 product=product,
-                lot=line.lot,
+                lot_id=line.lot_id,
                 warehouse_id=line.warehouse_id,
                 quantity=line.quantity,
                 open_quantity=line.quantity,

@@ -10,6 +10,7 @@ from foodflow.accounts import services as accounts
 from foodflow.accounts.models import OrgUnit, Role, User
 from foodflow.accounts.roles import builtin_roles_ensure
 from foodflow.core.notifications import WELCOME, notify
+from foodflow.web.demo_stock import stock_seed
 
 DEMO_PASSWORD = "FoodFlow-2026"
 
@@ -56,9 +57,14 @@ def demo_seed(*, stdout=None) -> dict:
     builtin_roles_ensure(Role)
     units = _seed_org_units()
     users = _seed_users(units)
+    stock = stock_seed()
     if stdout:
-        stdout.write(f"demo company: {len(units)} org units, {len(users)} users")
-    return {"units": units, "users": users}
+        stdout.write(
+            f"demo company: {len(units)} org units, {len(users)} users, {stock['categories']} categories, "
+            f"{stock['products']} products, {stock['warehouses']} warehouses, {stock['lines']} production lines, "
+            f"{stock['lots']} lots, {stock['price_lists']} price lists, {stock['prices']} prices"
+        )
+    return {"units": units, "users": users, "stock": stock}
 
 
 def _seed_org_units() -> dict[str, OrgUnit]:

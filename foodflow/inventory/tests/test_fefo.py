@@ -8,7 +8,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foodflow.inventory.allocation import ShelfLifeRequirement, allocation_plan, eligible_balances
+from foodflow.inventory.allocation import ShelfLifeRequirement, allocation_plan, allocation_plans, eligible_balances
 from foodflow.inventory.models import Lot, StockBalance
 from foodflow.inventory.services import lot_receive
 
@@ -95,9 +95,8 @@ def test_the_database_filter_and_the_python_rule_agree_on_the_boundary(make_prod
     receive(product, "SHORT", expiry_date=TODAY + timedelta(days=29))
     requirement = ShelfLifeRequirement(min_days=30)
     assert [b.lot for b in eligible_balances(product=product, on=TODAY, requirement=requirement)] == [exact]
-    assert [line.lot for line in allocation_plan(product=product, quantity=500, requirement=requirement).lines] == [
-        exact
-    ]
+    plan = allocation_plan(product=product, quantity=500, requirement=requirement)
+    assert [line.lot_id for line in plan.lines] == [exact.pk]
 
 
 def test_a_lot_expiring_today_is_never_allocated(make_product, receive):
@@ -112,5 +111,25 @@ def test_percent_requirement_uses_the_lots_own_shelf_life(make_product, receive)
     old = receive(product, "OLD", produced_days_ago=60, expiry_date=TODAY + timedelta(days=40))
     receive(product, "YOUNG", produced_days_ago=10, expiry_date=TODAY + timedelta(days=40))
     plan = allocation_plan(product=product, quantity=10, requirement=ShelfLifeRequirement(min_percent=67))
-    assert [line.lot.lot_number for line in plan.lines] == ["YOUNG"]
+    assert [line.lot_number for line in plan.lines] == ["YOUNG"]
     assert old.shelf_life_days == 100
+
+
+def test_lines_of_one_order_share_the_free_stock(make_product, receive):
+    milk, juice = make_product(), make_product()
+    receive(milk, "M1", quantity=30, produced_days_ago=20)
+    receive(milk, "M2", quantity=30, produced_days_ago=10)
+    receive(juice, "J1", quantity=5)
+    first, other, second = allocation_plans(requests=[(milk, 40), (juice, 10), (milk, 40)])
+    assert [(line.lot_number, line.quantity) for line in first.lines] == [("M1", 30), ("M2", 10)]
+    assert (other.allocated, other.short) == (5, 5)
+    assert [(line.lot_number, line.quantity) for line in second.lines] == [("M2", 20)]
+    assert second.short == 20
+
+
+def test_a_product_with_many_lots_is_read_page_by_page(make_product, receive):
+    product = make_product()
+    for day in range(30):
+        receive(product, f"L{day:02d}", quantity=1, produced_days_ago=60 - day)
+    plan = allocation_plan(product=product, quantity=25)
+    assert [line.lot_number for line in plan.lines] == [f"L{day:02d}" for day in range(25)]

@@ -177,7 +177,7 @@ def test_a_planner_puts_a_lot_on_hold_and_it_is_no_longer_allocated(
     client_of, planner, milk, milk_lots_at_three_distances
 ):
     held = milk_lots_at_three_distances["close"]
-    assert allocation_plan(product=milk, quantity=50).lines[0].lot == held  # FEFO takes it first
+    assert allocation_plan(product=milk, quantity=50).lines[0].lot_id == held.pk  # FEFO takes it first
     client = client_of(planner)
 
     response = client.post(f"/stock/lots/{held.pk}/hold/", {"reason": "客户投诉：胀包"})
@@ -186,7 +186,7 @@ def test_a_planner_puts_a_lot_on_hold_and_it_is_no_longer_allocated(
     assert response["Location"] == f"/stock/lots/{held.pk}/"
     held.refresh_from_db()
     assert (held.status, held.hold_reason) == ("on_hold", "客户投诉：胀包")
-    assert held not in [line.lot for line in allocation_plan(product=milk, quantity=250).lines]
+    assert held.pk not in [line.lot_id for line in allocation_plan(product=milk, quantity=250).lines]
     page = page_of(client.get(f"/stock/lots/{held.pk}/"))
     assert re.search(r'data-status="on_hold" data-testid="lot-status"', page)
     assert 'data-testid="release-lot"' in page and 'data-testid="hold-lot"' not in page
