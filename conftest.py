@@ -19,6 +19,32 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright (never a downloaded browser). Seed data before
+    asking for it: inside Playwright's event loop Django opens a second connection."""
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `./dev setup` (it installs the apt packages)")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    from django.db import connections
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        connections.close_all()  # what the test opened inside Playwright's loop
+
+
 @pytest.fixture
 def org(db):
     """company → two regions → teams, as a dict by code."""
