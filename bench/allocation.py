@@ -174,9 +174,7 @@ def build_fixture():
         for warehouse in warehouses if rng.random() < 0.3 else [rng.choice(warehouses)]:
             on_hand = Decimal(rng.randint(20, 800))
             reserved = Decimal(rng.randint(0, int(on_hand) // 2)) if rng.random() < 0.2 else Decimal(0)
-            balances.append(
-                StockBalance.for_lot(lot, warehouse, on_hand=on_hand, reserved=reserved)
-            )
+            balances.append(StockBalance.for_lot(lot, warehouse, on_hand=on_hand, reserved=reserved))
     StockBalance.objects.bulk_create(balances)
     # A live database has planner statistics (autovacuum, or SQLite's ANALYZE); a freshly
     # bulk-loaded one does not, and PostgreSQL then picks nested loops over whole tables.

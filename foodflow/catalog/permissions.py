@@ -11,14 +11,27 @@ PRODUCTS_VIEW = declare("catalog.view_products", _("View products and prices"), 
 PRODUCTS_MANAGE = declare("catalog.manage_products", _("Create and edit products and categories"), AREA)
 PRICES_MANAGE = declare("catalog.manage_prices", _("Edit price lists and floor prices"), AREA)
 
-_EVERYONE = ["rep", "manager", "director", "analyst", "contract_admin", "legal", "finance", "planner", "qa",
-             "service", "admin"]
-grant_by_default({
-    **{role: [PRODUCTS_VIEW] for role in _EVERYONE},
-    "admin": [PRODUCTS_VIEW, PRODUCTS_MANAGE, PRICES_MANAGE],
-    "director": [PRODUCTS_VIEW, PRICES_MANAGE],
-    "planner": [PRODUCTS_VIEW, PRODUCTS_MANAGE],
-})
+_EVERYONE = [
+    "rep",
+    "manager",
+    "director",
+    "analyst",
+    "contract_admin",
+    "legal",
+    "finance",
+    "planner",
+    "qa",
+    "service",
+    "admin",
+]
+grant_by_default(
+    {
+        **{role: [PRODUCTS_VIEW] for role in _EVERYONE},
+        "admin": [PRODUCTS_VIEW, PRODUCTS_MANAGE, PRICES_MANAGE],
+        "director": [PRODUCTS_VIEW, PRICES_MANAGE],
+        "planner": [PRODUCTS_VIEW, PRODUCTS_MANAGE],
+    }
+)
 
 
 def can_view_products(user) -> bool:

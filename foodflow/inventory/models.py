@@ -99,8 +99,15 @@ class StockBalance(models.Model):
     @classmethod
     def for_lot(cls, lot: Lot, warehouse: Warehouse, **values) -> StockBalance:
         """A new (unsaved) balance carrying the lot's facts."""
-        return cls(lot=lot, warehouse=warehouse, product_id=lot.product_id, expiry_date=lot.expiry_date,
-                   expiry_day=lot.expiry_date.toordinal(), shelf_life_days=lot.shelf_life_days, **values)
+        return cls(
+            lot=lot,
+            warehouse=warehouse,
+            product_id=lot.product_id,
+            expiry_date=lot.expiry_date,
+            expiry_day=lot.expiry_date.toordinal(),
+            shelf_life_days=lot.shelf_life_days,
+            **values,
+        )
 
     @property
     def available(self) -> Decimal:
