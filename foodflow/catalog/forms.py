@@ -223,7 +223,9 @@ class PriceSetForm(StyledFormMixin, forms.Form):
 class PriceCheckForm(StyledFormMixin, forms.Form):
     product = ProductChoiceField(label=_("Product"))
     quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.001"), initial=Decimal(1), **QUANTITY)
-    date = forms.DateField(label=_("Date"), widget=DateInput, initial=timezone.localdate)
+    date = forms.DateField(
+        label=_("Date"), widget=DateInput, initial=timezone.localdate, required=False, help_text=_("Empty: today.")
+    )
     channel = forms.ChoiceField(label=_("Channel"), choices=[("", "—"), *Channel.choices], required=False)
     tier = forms.ChoiceField(label=_("Customer tier"), choices=[("", "—"), *Tier.choices], required=False)
     customer_id = forms.IntegerField(label=_("Customer ID"), min_value=1, required=False)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -265,7 +266,7 @@ def price_check_view(request):
             resolution = pricing.price_resolve(
                 product=data["product"],
                 quantity=data["quantity"],
-                on=data["date"],
+                on=data["date"] or timezone.localdate(),
                 channel=data["channel"],
                 tier=data["tier"],
                 customer_id=data["customer_id"],

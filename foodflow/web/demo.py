@@ -10,6 +10,7 @@ from foodflow.accounts import services as accounts
 from foodflow.accounts.models import OrgUnit, Role, User
 from foodflow.accounts.roles import builtin_roles_ensure
 from foodflow.core.notifications import WELCOME, notify
+from foodflow.inventory.watch import expiry_watch_run
 from foodflow.web.demo_stock import stock_seed
 
 DEMO_PASSWORD = "FoodFlow-2026"
@@ -58,11 +59,14 @@ def demo_seed(*, stdout=None) -> dict:
     units = _seed_org_units()
     users = _seed_users(units)
     stock = stock_seed()
+    # what the daily job would have done by now: expire past lots, warn about near-expiry ones
+    watch = expiry_watch_run()
     if stdout:
         stdout.write(
             f"demo company: {len(units)} org units, {len(users)} users, {stock['categories']} categories, "
             f"{stock['products']} products, {stock['warehouses']} warehouses, {stock['lines']} production lines, "
-            f"{stock['lots']} lots, {stock['price_lists']} price lists, {stock['prices']} prices"
+            f"{stock['lots']} lots, {stock['price_lists']} price lists, {stock['prices']} prices; "
+            f"expiry watch: {watch['expired']} lots expired, {watch['warned']} near-expiry warnings"
         )
     return {"units": units, "users": users, "stock": stock}
 

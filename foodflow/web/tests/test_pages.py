@@ -146,6 +146,6 @@ def test_english_pages_are_complete(demo):
         re.sub(
             r"(系统管理员|中文|<span class=\"text-secondary.*?</span>)",
             "",
-            html.split('data-testid="home-cards"')[1].split("My account")[0],
+            html.split('data-testid="home-cards"')[1].split("Latest notifications")[0],
         ),
     )
