@@ -156,10 +156,10 @@ def _first_rows(
 ) -> list[tuple]:
     """The first FEFO rows of each product in one round trip.
 
-    This is the hot path of order review, so it is written in SQL: one branch per product,
-    each an index range scan on (product, expiry date) cut at FIRST_PAGE rows, joined with
-    UNION ALL. It says exactly what ``_eligible`` says (a test holds them together); every
-    value is a parameter, only table names come from the models."""
+    This is the hot path of order review, so it is written in SQL: per product an index range
+    scan on (product, expiry date) cut at FIRST_PAGE rows (a LATERAL join over the products on
+    PostgreSQL, UNION ALL elsewhere). It says exactly what ``_eligible`` says (the FEFO
+    property test holds them together); every value is a parameter."""
     balance_table, lot_table = StockBalance._meta.db_table, Lot._meta.db_table
     conditions = ["b.product_id = %s", "l.status = 'available'", "b.expiry_date >= %s", "b.on_hand > b.reserved"]
     earliest_expiry = on + timedelta(days=max(requirement.min_days or 0, 1))
@@ -171,15 +171,22 @@ def _first_rows(
         conditions.append(f"b.warehouse_id IN ({', '.join(['%s'] * len(warehouse_ids))})")
         params += list(warehouse_ids)
     # table names come from the models; every value is a parameter
-    branch = (
-        "SELECT * FROM (SELECT b.id, b.product_id, b.lot_id, l.lot_number, b.expiry_date, l.production_date, "  # noqa: S608
+    select = (
+        "SELECT b.id, b.product_id, b.lot_id, l.lot_number, b.expiry_date, l.production_date, "  # noqa: S608
         f"b.warehouse_id, b.on_hand, b.reserved FROM {balance_table} b JOIN {lot_table} l ON l.id = b.lot_id "
         f"WHERE {' AND '.join(conditions)} "
-        f"ORDER BY b.expiry_date, l.production_date, l.lot_number, b.warehouse_id LIMIT {FIRST_PAGE}) AS fefo"
+        f"ORDER BY b.expiry_date, l.production_date, l.lot_number, b.warehouse_id LIMIT {FIRST_PAGE}"
     )
-    sql = " UNION ALL ".join(branch.replace("AS fefo", f"AS fefo{i}") for i in range(len(product_ids)))
+    if connection.vendor == "postgresql":
+        # one lateral branch for all products: planned once instead of once per product
+        sql = f"SELECT f.* FROM unnest(%s::bigint[]) AS p(id) CROSS JOIN LATERAL ({select}) AS f"  # noqa: S608
+        sql = sql.replace("b.product_id = %s", "b.product_id = p.id")
+        arguments = [list(product_ids), *params]
+    else:
+        sql = " UNION ALL ".join(f"SELECT * FROM ({select}) AS fefo{i}" for i in range(len(product_ids)))  # noqa: S608
+        arguments = [value for product_id in product_ids for value in (product_id, *params)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for product_id in product_ids for value in (product_id, *params)])
+        cursor.execute(sql, arguments)
         return [_typed(row) for row in cursor.fetchall()]
 
 
