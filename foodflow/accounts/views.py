@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
+from foodflow.core.forms import form_show_error
 from foodflow.core.notifications import KINDS, preferences_set, wants_email
 from foodflow.core.views import client_ip, paginate, require, safe_next
 
@@ -203,11 +204,7 @@ def user_create_view(request):
                 roles=list(data["roles"]),
             )
         except DomainError as error:
-            for field, errors in error.fields.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, str(message))
-            if not error.fields:
-                form.add_error(None, error.message)
+            form_show_error(form, error)
         else:
             messages.success(request, _("The user %(name)s was created.") % {"name": user.display_name})
             return redirect("accounts:user_detail", pk=user.pk)

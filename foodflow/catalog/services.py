@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import PermissionDeniedError, ValidationFailed
 from foodflow.core.money import round_money, to_decimal
+from foodflow.core.permissions import acting_user, require_unless_system
 from foodflow.core.tree import tree_path
 from foodflow.core.vocab import Channel, Storage, Tier
 
@@ -61,12 +62,6 @@ def ean13_valid(code: str) -> bool:
     return (10 - total % 10) % 10 == int(code[12])
 
 
-def _system_or(by, predicate) -> None:
-    # by=None is the system itself (demo seed, imports run by an operator, migrations)
-    if by is not None and not predicate(by):
-        raise PermissionDeniedError()
-
-
 def category_create(
     *,
     by,
@@ -76,7 +71,7 @@ def category_create(
     parent: Category | None = None,
     expiry_warning_days: int | None = None,
 ) -> Category:
-    _system_or(by, can_manage_products)
+    require_unless_system(by, can_manage_products)
     if Category.objects.filter(code=code).exists():
         raise ValidationFailed(
             _("The code %(code_value)s is taken."),
@@ -91,7 +86,7 @@ def category_create(
             name_en=name_en,
             parent=parent,
             expiry_warning_days=expiry_warning_days,
-            created_by=_user(by),
+            created_by=acting_user(by),
         )
         category.path = tree_path(parent=parent, pk=category.pk)
         category.save(update_fields=["path"])
@@ -164,7 +159,7 @@ def _clean_product(data: dict) -> dict:
 
 
 def product_create(*, by, sku: str, **fields) -> Product:
-    _system_or(by, can_manage_products)
+    require_unless_system(by, can_manage_products)
     sku = sku.strip().upper()
     if Product.objects.filter(sku=sku).exists():
         raise ValidationFailed(
@@ -175,8 +170,8 @@ def product_create(*, by, sku: str, **fields) -> Product:
         data["brand"] = _brand(data.get("brand"))
         product = Product.objects.create(
             sku=sku,
-            created_by=_user(by),
-            updated_by=_user(by),
+            created_by=acting_user(by),
+            updated_by=acting_user(by),
             **{key: data[key] for key in PRODUCT_FIELDS if key in data},
         )
         audit_record(action="catalog.product_created", actor=by, obj=product)
@@ -184,7 +179,7 @@ def product_create(*, by, sku: str, **fields) -> Product:
 
 
 def product_update(*, by, product: Product, **fields) -> Product:
-    _system_or(by, can_manage_products)
+    require_unless_system(by, can_manage_products)
     if "floor_price" in fields and not (by is None or can_manage_prices(by)):
         current = product.floor_price
         if (round_money(fields["floor_price"]) if fields["floor_price"] not in (None, "") else None) != current:
@@ -200,7 +195,7 @@ def product_update(*, by, product: Product, **fields) -> Product:
                 changes[key] = [str(current[key]), str(data[key])]
                 setattr(locked, key, data[key])
         if changes:
-            locked.updated_by = _user(by)
+            locked.updated_by = acting_user(by)
             locked.save(update_fields=[*(k for k in changes), "updated_by", "updated_at"])
             audit_record(action="catalog.product_updated", actor=by, obj=locked, changes=changes)
     return locked
@@ -218,7 +213,7 @@ def price_list_create(
     tier: str = "",
     customer_id: int | None = None,
 ) -> PriceList:
-    _system_or(by, can_manage_prices)
+    require_unless_system(by, can_manage_prices)
     errors = {}
     if kind == PriceList.Kind.CHANNEL and channel not in Channel.values:
         errors["channel"] = [_("Choose the channel of this list.")]
@@ -239,7 +234,13 @@ def price_list_create(
     }
     with transaction.atomic():
         price_list = PriceList.objects.create(
-            code=code, name=name, kind=kind, valid_from=valid_from, valid_to=valid_to, created_by=_user(by), **keep
+            code=code,
+            name=name,
+            kind=kind,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            created_by=acting_user(by),
+            **keep,
         )
         audit_record(
             action="catalog.price_list_created",
@@ -252,7 +253,7 @@ def price_list_create(
 
 def price_set(*, by, price_list: PriceList, product: Product, unit_price, min_quantity=0) -> PriceListItem:
     """Set (or change) the price of a product in a list from a quantity on."""
-    _system_or(by, can_manage_prices)
+    require_unless_system(by, can_manage_prices)
     price, minimum = round_money(unit_price), to_decimal(min_quantity)
     if price < 0:
         raise ValidationFailed(_("A price cannot be negative."), code="negative_price")
@@ -277,7 +278,7 @@ def price_set(*, by, price_list: PriceList, product: Product, unit_price, min_qu
 
 
 def price_remove(*, by, item: PriceListItem) -> None:
-    _system_or(by, can_manage_prices)
+    require_unless_system(by, can_manage_prices)
     with transaction.atomic():
         audit_record(
             action="catalog.price_removed",
@@ -290,7 +291,3 @@ def price_remove(*, by, item: PriceListItem) -> None:
             },
         )
         item.delete()
-
-
-def _user(by):
-    return by if getattr(by, "is_authenticated", False) else None

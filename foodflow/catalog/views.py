@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
+from foodflow.core.forms import form_show_error
 from foodflow.core.money import net_of_tax, tax_included
 from foodflow.core.panels import panels_for
 from foodflow.core.views import paginate, require
@@ -49,15 +50,6 @@ class PriceRow:
             net_of_tax=net_of_tax(amount=item.unit_price, rate=vat_rate),
             tax=tax_included(amount=item.unit_price, rate=vat_rate),
         )
-
-
-def _show_error(form, error: DomainError) -> None:
-    """A service's refusal in the form: each field's messages under the field, the rest on top."""
-    for field, field_messages in error.fields.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, str(message))
-    if not error.fields:
-        form.add_error(None, error.message)
 
 
 @require(can_view_products)
@@ -117,7 +109,7 @@ def product_edit_view(request, pk: int | None = None):
             else:
                 saved = services.product_update(by=request.user, product=product, **fields)
         except DomainError as error:
-            _show_error(form, error)
+            form_show_error(form, error)
         else:
             messages.success(request, _("The product %(product)s was saved.") % {"product": saved})
             return redirect("catalog:product_detail", pk=saved.pk)
@@ -134,7 +126,7 @@ def category_list_view(request):
         try:
             category = services.category_create(by=request.user, **form.cleaned_data)
         except DomainError as error:
-            _show_error(form, error)
+            form_show_error(form, error)
         else:
             messages.success(request, _("The category %(name)s was created.") % {"name": category.display_name})
             return redirect("catalog:categories")
@@ -186,7 +178,7 @@ def price_list_create_view(request):
         try:
             price_list = services.price_list_create(by=request.user, **form.cleaned_data)
         except DomainError as error:
-            _show_error(form, error)
+            form_show_error(form, error)
         else:
             messages.success(request, _("The price list %(name)s was created.") % {"name": price_list.name})
             return redirect("catalog:price_list_detail", pk=price_list.pk)
@@ -211,7 +203,7 @@ def price_list_detail_view(request, pk: int):
                 min_quantity=data["min_quantity"],
             )
         except DomainError as error:
-            _show_error(form, error)
+            form_show_error(form, error)
         else:
             messages.success(
                 request,

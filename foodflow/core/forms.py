@@ -17,3 +17,13 @@ class StyledFormMixin:
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+def form_show_error(form, error) -> None:
+    """A service's refusal (a DomainError) in a form: each field's messages under the field,
+    the rest on top."""
+    for field, messages in error.fields.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, str(message))
+    if not error.fields:
+        form.add_error(None, error.message)

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .errors import PermissionDeniedError
+
 
 class Scope(models.TextChoices):
     OWN = "own", pgettext_lazy("data scope", "Own")
@@ -42,3 +44,14 @@ def declare(code: str, label: Any, area: Any) -> str:
 
 
 AUDIT_VIEW = declare("core.view_audit", _("View the audit log"), _("System"))
+
+
+def acting_user(by):
+    """The user behind an action, or None when the system acts (a task, the demo seed)."""
+    return by if getattr(by, "is_authenticated", False) else None
+
+
+def require_unless_system(by, predicate) -> None:
+    """Services take ``by=None`` for the system itself; any user must pass ``predicate``."""
+    if by is not None and not predicate(by):
+        raise PermissionDeniedError()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from .audit import audit_record, object_label
 from .errors import PermissionDeniedError, TransitionNotAllowed
 from .models import StageEvent
+from .permissions import acting_user
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def workflow_started(*, workflow: Workflow, obj: models.Model, by=None) -> Stage
         action="create",
         from_state="",
         to_state=getattr(obj, workflow.state_field),
-        by=_user(by),
+        by=acting_user(by),
     )
 
 
@@ -125,7 +126,7 @@ def transition(
         fields = {workflow.state_field}
         if apply is not None:
             fields.update(apply(locked) or ())
-        for name, value in (("updated_by", _user(by)), ("updated_at", timezone.now())):
+        for name, value in (("updated_by", acting_user(by)), ("updated_at", timezone.now())):
             if hasattr(locked, name):
                 setattr(locked, name, value)
                 fields.add(name)
@@ -142,7 +143,7 @@ def transition(
             from_state=current,
             to_state=step.target,
             at=now,
-            by=_user(by),
+            by=acting_user(by),
             seconds_in_previous=int((now - previous.at).total_seconds()) if previous else None,
         )
         audit_record(
@@ -161,7 +162,3 @@ def transition(
     for name in fields:
         setattr(obj, name, getattr(locked, name))
     return locked
-
-
-def _user(by):
-    return by if getattr(by, "is_authenticated", False) else None

@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from foodflow.catalog.models import Product
 from foodflow.core.audit import audit_record
-from foodflow.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from foodflow.core.errors import DomainError, ValidationFailed
 from foodflow.core.money import to_decimal
 from foodflow.core.numbering import number_next
+from foodflow.core.permissions import acting_user, require_unless_system
 from foodflow.core.workflows import transition
 
 from .allocation import ANY_SHELF_LIFE, AllocationPlan, ShelfLifeRequirement, allocation_plan
@@ -53,11 +54,6 @@ class StockRuleBroken(DomainError):
     status = 409
 
 
-def _system_or(by, predicate) -> None:
-    if by is not None and not predicate(by):
-        raise PermissionDeniedError()
-
-
 def _positive(quantity, field: str = "quantity") -> Decimal:
     value = to_decimal(quantity)
     if value <= 0:
@@ -67,10 +63,6 @@ def _positive(quantity, field: str = "quantity") -> Decimal:
             fields={field: [_("Enter a quantity greater than zero.")]},
         )
     return value
-
-
-def _user(by):
-    return by if getattr(by, "is_authenticated", False) else None
 
 
 def _locked_balance(*, lot: Lot, warehouse: Warehouse) -> StockBalance:
@@ -118,7 +110,7 @@ def _move(
         warehouse_id=balance.warehouse_id,
         on_hand_change=on_hand_change,
         reserved_change=reserved_change,
-        by=_user(by),
+        by=acting_user(by),
         reference=reference[:64],
         note=note[:200],
         reservation=reservation,
@@ -142,7 +134,7 @@ def lot_receive(
 ) -> Lot:
     """Receive stock of a lot (made or bought), creating the lot the first time. The expiry
     date follows from the shelf life when it is not given."""
-    _system_or(by, can_manage_stock)
+    require_unless_system(by, can_manage_stock)
     quantity = _positive(quantity)
     lot_number = lot_number.strip()
     if not lot_number:
@@ -173,7 +165,7 @@ def lot_receive(
                 "production_date": production_date,
                 "expiry_date": expiry_date,
                 "origin": origin,
-                "created_by": _user(by),
+                "created_by": acting_user(by),
             },
         )
         if not created and (lot.production_date, lot.expiry_date) != (production_date, expiry_date):
@@ -198,7 +190,7 @@ def lot_receive(
 
 
 def stock_return(*, by, lot: Lot, warehouse: Warehouse, quantity, reference: str = "", note: str = "") -> StockMove:
-    _system_or(by, can_manage_stock)
+    require_unless_system(by, can_manage_stock)
     quantity = _positive(quantity)
     with transaction.atomic():
         return _move(
@@ -213,7 +205,7 @@ def stock_return(*, by, lot: Lot, warehouse: Warehouse, quantity, reference: str
 
 def stock_adjust(*, by, lot: Lot, warehouse: Warehouse, quantity, reason: str) -> StockMove:
     """A count correction (positive or negative); never below what is reserved."""
-    _system_or(by, can_manage_stock)
+    require_unless_system(by, can_manage_stock)
     change = to_decimal(quantity)
     if change == 0 or not reason.strip():
         raise ValidationFailed(
@@ -237,7 +229,7 @@ def stock_adjust(*, by, lot: Lot, warehouse: Warehouse, quantity, reason: str) -
 
 
 def stock_scrap(*, by, lot: Lot, warehouse: Warehouse, quantity, reason: str) -> StockMove:
-    _system_or(by, can_manage_stock)
+    require_unless_system(by, can_manage_stock)
     quantity = _positive(quantity)
     with transaction.atomic():
         move = _move(
@@ -280,7 +272,7 @@ def stock_reserve(
     """Reserve ``quantity`` by FEFO. All of the product's balances are locked first, so that
     two reservations of the last units queue instead of both seeing them free; the plan is
     then made again on what is really free. Short and not ``allow_partial``: nothing is kept."""
-    _system_or(by, can_manage_stock)
+    require_unless_system(by, can_manage_stock)
     quantity = _positive(quantity)
     with transaction.atomic():
         list(StockBalance.objects.select_for_update().filter(product=product).order_by("pk").values_list("pk"))
@@ -300,8 +292,8 @@ def stock_reserve(
                 quantity=line.quantity,
                 open_quantity=line.quantity,
                 reference=reference,
-                owner=_user(owner) or _user(by),
-                created_by=_user(by),
+                owner=acting_user(owner) or acting_user(by),
+                created_by=acting_user(by),
             )
             balance = StockBalance.objects.select_related("lot").get(pk=line.balance_id)
             _move(
@@ -342,7 +334,7 @@ def _close_part(reservation: Reservation, quantity, *, closed_status: str) -> De
 
 def stock_release(*, by, reservation: Reservation, quantity=None, note: str = "") -> StockMove:
     """Give reserved stock back (an order cancelled or changed)."""
-    _system_or(by, can_manage_stock)
+    require_unless_system(by, can_manage_stock)
     with transaction.atomic():
         balance = _locked_balance(lot=reservation.lot, warehouse=reservation.warehouse)
         locked = _locked_reservation(reservation)
@@ -361,7 +353,7 @@ def stock_release(*, by, reservation: Reservation, quantity=None, note: str = ""
 def stock_issue(*, by, reservation: Reservation, quantity=None, reference: str = "") -> StockMove:
     """Ship reserved stock. A lot put on hold, recalled or expired since it was reserved is
     not shipped."""
-    _system_or(by, can_manage_stock)
+    require_unless_system(by, can_manage_stock)
     with transaction.atomic():
         balance = _locked_balance(lot=reservation.lot, warehouse=reservation.warehouse)
         locked = _locked_reservation(reservation)
@@ -519,7 +511,7 @@ def production_request_create(
 ) -> ProductionRequest:
     """Book the earliest capacity for a quantity. The family's lines are locked so that two
     requests cannot book the same free capacity."""
-    _system_or(by, can_manage_capacity)
+    require_unless_system(by, can_manage_capacity)
     with transaction.atomic():
         list(
             ProductionLine.objects.select_for_update()
@@ -534,7 +526,7 @@ def production_request_create(
             quantity=to_decimal(quantity),
             ready_date=slices[-1].day,
             reference=reference,
-            created_by=_user(by),
+            created_by=acting_user(by),
         )
         CapacityBooking.objects.bulk_create(
             CapacityBooking(request=request, line=s.line, day=s.day, quantity=s.quantity) for s in slices
@@ -549,7 +541,7 @@ def production_request_create(
 
 
 def production_request_cancel(*, by, request: ProductionRequest, reason: str) -> ProductionRequest:
-    _system_or(by, can_manage_capacity)
+    require_unless_system(by, can_manage_capacity)
     if not reason.strip():
         raise ValidationFailed(
             _("Say why the request is cancelled."),

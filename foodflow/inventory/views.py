@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
+from foodflow.core.forms import form_show_error
 from foodflow.core.views import paginate, require
 from foodflow.core.vocab import Storage
 
@@ -69,15 +70,6 @@ def _date_param(request, name: str) -> date | None:
 def _quantity(value: Decimal) -> str:
     """120.000 → "120", 2.500 → "2.5" (never an exponent)."""
     return format(value.normalize(), "f")
-
-
-def _add_domain_error(form, error: DomainError) -> None:
-    """Show a service's refusal in the form: per field where it names fields, else on top."""
-    for field, problems in error.fields.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, str(problem))
-    if not error.fields:
-        form.add_error(None, error.message)
 
 
 def _confirm_page(
@@ -286,7 +278,7 @@ def _lot_status_change(request, pk: int, code: str):
         try:
             spec.service(by=request.user, lot=lot, reason=form.cleaned_data["reason"])
         except DomainError as error:
-            _add_domain_error(form, error)
+            form_show_error(form, error)
         else:
             messages.success(request, str(spec.done) % {"lot": lot.lot_number})
             return redirect("inventory:lot_detail", pk=lot.pk)
@@ -332,7 +324,7 @@ def _stock_change(request, pk: int, *, scrap: bool):
                 by=request.user, lot=lot, warehouse=data["warehouse"], quantity=data["quantity"], reason=data["reason"]
             )
         except DomainError as error:
-            _add_domain_error(form, error)
+            form_show_error(form, error)
         else:
             done = (
                 _("%(quantity)s of lot %(lot)s scrapped in %(warehouse)s.")
@@ -389,7 +381,7 @@ def receive_view(request):
                 origin=data["origin"],
             )
         except DomainError as error:
-            _add_domain_error(form, error)
+            form_show_error(form, error)
         else:
             messages.success(
                 request,
@@ -521,7 +513,7 @@ def production_request_create_view(request):
                 by=request.user, product=data["product"], quantity=data["quantity"], reference=data["reference"]
             )
         except DomainError as error:
-            _add_domain_error(form, error)
+            form_show_error(form, error)
         else:
             messages.success(
                 request,
@@ -541,7 +533,7 @@ def production_request_cancel_view(request, pk: int):
         try:
             services.production_request_cancel(by=request.user, request=production, reason=form.cleaned_data["reason"])
         except DomainError as error:
-            _add_domain_error(form, error)
+            form_show_error(form, error)
         else:
             messages.success(request, _("Production request %(number)s is cancelled.") % {"number": production.number})
             return redirect("inventory:production_requests")
