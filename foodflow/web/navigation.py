@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.accounts import permissions as p
 from foodflow.catalog import menu as catalog_menu
 from foodflow.catalog import permissions as catalog_permissions
+from foodflow.crm import menu_customers as crm_menu
+from foodflow.crm import menu_market as market_menu
 from foodflow.core.search import SearchHit, SearchProvider, register_provider
 from foodflow.inventory import menu as inventory_menu
 
@@ -52,6 +54,8 @@ AREAS = [
         p.AREA_MARKET,
         _("Competitors, observed prices, demand records and research reports, flagged when stale."),
         (_("Competitor intelligence"), _("Demand records"), _("Research reports")),
+        links=market_menu.LINKS,
+        apps=(),
     ),
     Area(
         "crm",
@@ -60,6 +64,8 @@ AREAS = [
         p.AREA_CRM,
         _("Leads, customer files, development plans, visits, tastings and revisit reminders."),
         (_("Customers"), _("Leads"), _("Visits and activities"), _("Development plans")),
+        links=crm_menu.LINKS,
+        apps=("crm",),
     ),
     Area(
         "sales",
