@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("foodflow.accounts.urls")),
     path("catalog/", include("foodflow.catalog.urls")),
     path("stock/", include("foodflow.inventory.urls")),
+    path("crm/", include("foodflow.crm.urls")),
     path("", include("foodflow.api.urls")),
     path("healthz", web_views.healthz_view, name="healthz"),
 ]

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from foodflow.accounts import api as accounts_api
 from foodflow.catalog import api as catalog_api
+from foodflow.crm import api as crm_api
 from foodflow.inventory import api as inventory_api
 
 from . import views
@@ -27,6 +28,16 @@ router.register("stock-moves", inventory_api.StockMoveViewSet, basename="stock-m
 router.register("reservations", inventory_api.ReservationViewSet, basename="reservation")
 router.register("near-expiry", inventory_api.NearExpiryViewSet, basename="near-expiry")
 router.register("production-requests", inventory_api.ProductionRequestViewSet, basename="production-request")
+# crm
+router.register("customers", crm_api.CustomerViewSet, basename="customer")
+router.register("leads", crm_api.LeadViewSet, basename="lead")
+router.register("activities", crm_api.ActivityViewSet, basename="activity")
+router.register("revisits", crm_api.RevisitViewSet, basename="revisit")
+router.register("plans", crm_api.DevelopmentPlanViewSet, basename="plan")
+router.register("market/competitors", crm_api.CompetitorViewSet, basename="competitor")
+router.register("market/intel", crm_api.IntelEntryViewSet, basename="intel-entry")
+router.register("market/demand", crm_api.DemandRecordViewSet, basename="demand-record")
+router.register("market/reports", crm_api.ResearchReportViewSet, basename="research-report")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),
@@ -37,6 +48,7 @@ urlpatterns = [
     path("api/v1/receipts/", inventory_api.ReceiptView.as_view(), name="api-receipts"),
     path("api/v1/allocation-plan/", inventory_api.AllocationPlanView.as_view(), name="api-allocation-plan"),
     path("api/v1/capacity/earliest/", inventory_api.CapacityEarliestView.as_view(), name="api-capacity-earliest"),
+    path("api/v1/market/stale/", crm_api.MarketStaleView.as_view(), name="api-market-stale"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

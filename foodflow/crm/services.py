@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from foodflow.accounts.models import OrgUnit, User
+from foodflow.accounts.permissions import in_scope
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from foodflow.core.money import round_money
@@ -23,15 +24,26 @@ from foodflow.core.permissions import acting_user, require_unless_system
 from foodflow.core.vocab import Channel, Tier
 from foodflow.core.workflows import transition, workflow_started
 
-from .models import Activity, Competitor, Contact, Customer, DemandRecord, DevelopmentPlan, IntelEntry, Lead
-from .models import ResearchReport
+from .models import (
+    Activity,
+    Competitor,
+    Contact,
+    Customer,
+    DemandRecord,
+    DevelopmentPlan,
+    IntelEntry,
+    Lead,
+    ResearchReport,
+)
 from .permissions import (
+    CUSTOMERS_MANAGE,
     can_create_customers,
     can_manage_customer,
     can_manage_lead,
     can_manage_market,
     can_manage_plans,
     can_set_credit,
+    can_view_customer,
 )
 from .workflows import LEAD_FLOW
 
@@ -92,8 +104,20 @@ class DuplicateWarning(DomainError):
 # --- customers ---------------------------------------------------------------------------------
 
 CUSTOMER_FIELDS = (
-    "name", "credit_code", "channel", "region", "owner", "status", "min_shelf_life_days", "min_shelf_life_percent",
-    "invoice_title", "invoice_bank", "invoice_account", "invoice_address_phone", "preferences", "tags",
+    "name",
+    "credit_code",
+    "channel",
+    "region",
+    "owner",
+    "status",
+    "min_shelf_life_days",
+    "min_shelf_life_percent",
+    "invoice_title",
+    "invoice_bank",
+    "invoice_account",
+    "invoice_address_phone",
+    "preferences",
+    "tags",
 )
 
 
@@ -119,23 +143,50 @@ def _clean_customer(data: dict) -> dict:
     return data
 
 
+def _check_owner(by, owner) -> None:
+    """A rep keeps what they create; a manager may hand it to someone in their own scope."""
+    if by is not None and owner is not None and owner.pk != by.pk and not in_scope(by, CUSTOMERS_MANAGE, owner=owner):
+        raise ValidationFailed(
+            _("You may assign customers and leads only to people in your scope."),
+            code="owner_out_of_scope",
+            fields={"owner": [_("Not in your scope.")]},
+        )
+
+
+def _duplicate_names(by, duplicates) -> str:
+    # name only the customers the user may see; the others are counted, not named
+    visible = [d.customer.name for d in duplicates if by is None or can_view_customer(by, d.customer)]
+    hidden = len(duplicates) - len(visible)
+    return "、".join([*visible[:5], *([_("%(count)s of another team") % {"count": hidden}] if hidden else [])])
+
+
 def customer_create(*, by, confirm_duplicate: bool = False, **fields) -> Customer:
     require_unless_system(by, can_create_customers)
+    _check_owner(by, fields.get("owner"))
     data = _clean_customer({"status": Customer.Status.PROSPECT, **fields})
     duplicates = customer_duplicates(name=data["name"], credit_code=data["credit_code"] or "")
     if any(d.reason == "credit_code" for d in duplicates):
-        raise ValidationFailed(_("A customer with this credit code exists: %(names)s."), code="credit_code_taken",
-                               names="、".join(d.customer.name for d in duplicates if d.reason == "credit_code"),
-                               fields={"credit_code": [_("This credit code belongs to another customer.")]})
+        raise ValidationFailed(
+            _("A customer with this credit code exists: %(names)s."),
+            code="credit_code_taken",
+            names=_duplicate_names(by, [d for d in duplicates if d.reason == "credit_code"]),
+            fields={"credit_code": [_("This credit code belongs to another customer.")]},
+        )
     if duplicates and not confirm_duplicate:
-        raise DuplicateWarning(names="、".join(d.customer.name for d in duplicates[:5]))
+        raise DuplicateWarning(names=_duplicate_names(by, duplicates))
     with transaction.atomic():
         customer = Customer.objects.create(
-            code=number_next(doc_type="CU"), created_by=acting_user(by), updated_by=acting_user(by),
+            code=number_next(doc_type="CU"),
+            created_by=acting_user(by),
+            updated_by=acting_user(by),
             **{key: data[key] for key in CUSTOMER_FIELDS if key in data},
         )
-        audit_record(action="crm.customer_created", actor=by, obj=customer,
-                     changes={"owner": customer.owner.username, "duplicates_confirmed": [d.customer.pk for d in duplicates]})
+        audit_record(
+            action="crm.customer_created",
+            actor=by,
+            obj=customer,
+            changes={"owner": customer.owner.username, "duplicates_confirmed": [d.customer.pk for d in duplicates]},
+        )
     return customer
 
 
@@ -144,10 +195,16 @@ def customer_update(*, by, customer: Customer, **fields) -> Customer:
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         current = {key: getattr(locked, key) for key in CUSTOMER_FIELDS}
+        if "owner" in fields and fields["owner"] != locked.owner:
+            _check_owner(by, fields["owner"])
         data = _clean_customer({**current, **fields})
-        if data["credit_code"] and Customer.objects.filter(credit_code=data["credit_code"]).exclude(pk=locked.pk).exists():
-            raise ValidationFailed(code="credit_code_taken",
-                                   fields={"credit_code": [_("This credit code belongs to another customer.")]})
+        if (
+            data["credit_code"]
+            and Customer.objects.filter(credit_code=data["credit_code"]).exclude(pk=locked.pk).exists()
+        ):
+            raise ValidationFailed(
+                code="credit_code_taken", fields={"credit_code": [_("This credit code belongs to another customer.")]}
+            )
         changes = {key: [str(current[key]), str(data[key])] for key in CUSTOMER_FIELDS if data.get(key) != current[key]}
         for key in changes:
             setattr(locked, key, data[key])
@@ -163,12 +220,15 @@ def customer_set_credit(*, by, customer: Customer, credit_limit, payment_terms_d
     require_unless_system(by, can_set_credit)
     limit = round_money(credit_limit)
     if limit < 0 or not 0 <= int(payment_terms_days) <= 365:
-        raise ValidationFailed(_("A credit limit of zero or more and payment terms of 0 to 365 days."),
-                               code="invalid_credit")
+        raise ValidationFailed(
+            _("A credit limit of zero or more and payment terms of 0 to 365 days."), code="invalid_credit"
+        )
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        changes = {"credit_limit": [str(locked.credit_limit), str(limit)],
-                   "payment_terms_days": [locked.payment_terms_days, int(payment_terms_days)]}
+        changes = {
+            "credit_limit": [str(locked.credit_limit), str(limit)],
+            "payment_terms_days": [locked.payment_terms_days, int(payment_terms_days)],
+        }
         locked.credit_limit, locked.payment_terms_days = limit, int(payment_terms_days)
         locked.save(update_fields=["credit_limit", "payment_terms_days", "updated_at"])
         audit_record(action="crm.credit_set", actor=by, obj=locked, changes=changes)
@@ -217,29 +277,40 @@ def customers_retier(*, on: date | None = None) -> dict:
         tier = tier_for(revenue=revenue, margin=margin)
         with transaction.atomic():
             if tier != customer.tier:
-                audit_record(action="crm.tier_computed", obj=customer,
-                             changes={"tier": [customer.tier, tier], "revenue": str(revenue), "margin": str(margin)})
+                audit_record(
+                    action="crm.tier_computed",
+                    obj=customer,
+                    changes={"tier": [customer.tier, tier], "revenue": str(revenue), "margin": str(margin)},
+                )
                 changed += 1
             Customer.objects.filter(pk=customer.pk).update(tier=tier, tier_computed_at=now)
-    return {"customers": Customer.objects.filter(tier_overridden=False).count(), "changed": changed,
-            "sources": len(_REVENUE_SOURCES)}
+    return {
+        "customers": Customer.objects.filter(tier_overridden=False).count(),
+        "changed": changed,
+        "sources": len(_REVENUE_SOURCES),
+    }
 
 
 def customer_override_tier(*, by, customer: Customer, tier: str, reason: str) -> Customer:
     require_unless_system(by, lambda user: can_manage_customer(user, customer) and can_manage_plans(user))
     if tier not in Tier.values or not reason.strip():
-        raise ValidationFailed(_("Choose the tier and say why it is set by hand."), code="tier_override_incomplete",
-                               fields={"reason": [_("Say why the tier is set by hand.")]})
+        raise ValidationFailed(
+            _("Choose the tier and say why it is set by hand."),
+            code="tier_override_incomplete",
+            fields={"reason": [_("Say why the tier is set by hand.")]},
+        )
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        audit_record(action="crm.tier_overridden", actor=by, obj=locked,
-                     changes={"tier": [locked.tier, tier], "reason": reason})
+        audit_record(
+            action="crm.tier_overridden", actor=by, obj=locked, changes={"tier": [locked.tier, tier], "reason": reason}
+        )
         locked.tier, locked.tier_overridden, locked.tier_reason = tier, True, reason[:200]
         locked.save(update_fields=["tier", "tier_overridden", "tier_reason", "updated_at"])
     return locked
 
 
 # --- contacts ----------------------------------------------------------------------------------
+
 
 def contact_save(*, by, customer: Customer, contact: Contact | None = None, **fields) -> Contact:
     require_unless_system(by, lambda user: can_manage_customer(user, customer))
@@ -259,9 +330,12 @@ def contact_save(*, by, customer: Customer, contact: Contact | None = None, **fi
 
 # --- leads -------------------------------------------------------------------------------------
 
-def lead_create(*, by, company: str, source: str, channel: str, region: OrgUnit, owner: User | None = None,
-                **fields) -> Lead:
+
+def lead_create(
+    *, by, company: str, source: str, channel: str, region: OrgUnit, owner: User | None = None, **fields
+) -> Lead:
     require_unless_system(by, can_create_customers)
+    _check_owner(by, owner)
     errors = {}
     if not company.strip():
         errors["company"] = [_("Enter the company.")]
@@ -275,9 +349,16 @@ def lead_create(*, by, company: str, source: str, channel: str, region: OrgUnit,
     if errors:
         raise ValidationFailed(code="invalid_lead", fields=errors)
     with transaction.atomic():
-        lead = Lead.objects.create(company=company.strip(), source=source, channel=channel, region=region,
-                                   owner=owner or by, credit_code=code, created_by=acting_user(by), **{
-                                       k: v for k, v in fields.items() if k in ("contact_name", "phone", "notes")})
+        lead = Lead.objects.create(
+            company=company.strip(),
+            source=source,
+            channel=channel,
+            region=region,
+            owner=owner or by,
+            credit_code=code,
+            created_by=acting_user(by),
+            **{k: v for k, v in fields.items() if k in ("contact_name", "phone", "notes")},
+        )
         workflow_started(workflow=LEAD_FLOW, obj=lead, by=by)
         audit_record(action="crm.lead_created", actor=by, obj=lead)
     return lead
@@ -298,10 +379,19 @@ lead_qualify = _lead_step("qualify")
 def lead_lose(*, by, lead: Lead, reason: str) -> Lead:
     require_unless_system(by, lambda user: can_manage_lead(user, lead))
     if not reason.strip():
-        raise ValidationFailed(_("Say why the lead was lost."), code="lost_reason_missing",
-                               fields={"reason": [_("Say why the lead was lost.")]})
-    return transition(workflow=LEAD_FLOW, obj=lead, action="lose", by=by, reason=reason,
-                      apply=lambda locked: (setattr(locked, "lost_reason", reason[:200]), ["lost_reason"])[1])
+        raise ValidationFailed(
+            _("Say why the lead was lost."),
+            code="lost_reason_missing",
+            fields={"reason": [_("Say why the lead was lost.")]},
+        )
+    return transition(
+        workflow=LEAD_FLOW,
+        obj=lead,
+        action="lose",
+        by=by,
+        reason=reason,
+        apply=lambda locked: (setattr(locked, "lost_reason", reason[:200]), ["lost_reason"])[1],
+    )
 
 
 def lead_convert(*, by, lead: Lead, confirm_duplicate: bool = False, **customer_fields) -> Customer:
@@ -309,14 +399,27 @@ def lead_convert(*, by, lead: Lead, confirm_duplicate: bool = False, **customer_
     customer; its activities appear on the customer's timeline too."""
     require_unless_system(by, lambda user: can_manage_lead(user, lead))
     with transaction.atomic():
-        fields = {"name": lead.company, "credit_code": lead.credit_code, "channel": lead.channel,
-                  "region": lead.region, "owner": lead.owner, **customer_fields}
+        fields = {
+            "name": lead.company,
+            "credit_code": lead.credit_code,
+            "channel": lead.channel,
+            "region": lead.region,
+            "owner": lead.owner,
+            **customer_fields,
+        }
         customer = customer_create(by=by, confirm_duplicate=confirm_duplicate, **fields)
         if lead.contact_name:
-            Contact.objects.create(customer=customer, name=lead.contact_name, phone=lead.phone, is_primary=True,
-                                   created_by=acting_user(by))
-        transition(workflow=LEAD_FLOW, obj=lead, action="convert", by=by, changes={"customer": customer.code},
-                   apply=lambda locked: (setattr(locked, "customer", customer), ["customer"])[1])
+            Contact.objects.create(
+                customer=customer, name=lead.contact_name, phone=lead.phone, is_primary=True, created_by=acting_user(by)
+            )
+        transition(
+            workflow=LEAD_FLOW,
+            obj=lead,
+            action="convert",
+            by=by,
+            changes={"customer": customer.code},
+            apply=lambda locked: (setattr(locked, "customer", customer), ["customer"])[1],
+        )
         lead.activities.update(customer=customer)
         lead.customer = customer
     return customer
@@ -324,19 +427,38 @@ def lead_convert(*, by, lead: Lead, confirm_duplicate: bool = False, **customer_
 
 # --- development plans -------------------------------------------------------------------------
 
-def plan_create(*, by, name: str, period_start: date, period_end: date, rep: User | None = None,
-                team: OrgUnit | None = None, channel: str = "", target_new_customers: int = 0,
-                target_first_orders: int = 0) -> DevelopmentPlan:
+
+def plan_create(
+    *,
+    by,
+    name: str,
+    period_start: date,
+    period_end: date,
+    rep: User | None = None,
+    team: OrgUnit | None = None,
+    channel: str = "",
+    target_new_customers: int = 0,
+    target_first_orders: int = 0,
+) -> DevelopmentPlan:
     require_unless_system(by, can_manage_plans)
     if (rep is None) == (team is None):
         raise ValidationFailed(_("A plan is for one rep or for one team."), code="plan_target_missing")
     if period_end < period_start:
-        raise ValidationFailed(_("The end date is before the start date."), code="plan_period_reversed",
-                               fields={"period_end": [_("The end date is before the start date.")]})
+        raise ValidationFailed(
+            _("The end date is before the start date."),
+            code="plan_period_reversed",
+            fields={"period_end": [_("The end date is before the start date.")]},
+        )
     with transaction.atomic():
         plan = DevelopmentPlan.objects.create(
-            name=name, rep=rep, team=team, channel=channel, period_start=period_start, period_end=period_end,
-            target_new_customers=target_new_customers, target_first_orders=target_first_orders,
+            name=name,
+            rep=rep,
+            team=team,
+            channel=channel,
+            period_start=period_start,
+            period_end=period_end,
+            target_new_customers=target_new_customers,
+            target_first_orders=target_first_orders,
             created_by=acting_user(by),
         )
         audit_record(action="crm.plan_created", actor=by, obj=plan)
@@ -345,14 +467,20 @@ def plan_create(*, by, name: str, period_start: date, period_end: date, rep: Use
 
 # --- activities --------------------------------------------------------------------------------
 
-def activity_log(*, by, kind: str, subject: str, happened_on: date, customer: Customer | None = None,
-                 lead: Lead | None = None, outcome: str = "", next_revisit: date | None = None) -> Activity:
+
+def activity_log(
+    *,
+    by,
+    kind: str,
+    subject: str,
+    happened_on: date,
+    customer: Customer | None = None,
+    lead: Lead | None = None,
+    outcome: str = "",
+    next_revisit: date | None = None,
+) -> Activity:
     """Log a visit, call, tasting… An activity follows up the open revisits of the same
     customer or lead: they leave the overdue list."""
-    target_ok = (customer is not None and can_manage_customer(by, customer)) or (
-        lead is not None and can_manage_lead(by, lead))
-    if by is not None and not target_ok:
-        raise PermissionDeniedError()
     errors = {}
     if kind not in Activity.Kind.values:
         errors["kind"] = [_("Choose the kind of activity.")]
@@ -364,6 +492,11 @@ def activity_log(*, by, kind: str, subject: str, happened_on: date, customer: Cu
         errors["next_revisit"] = [_("The next revisit is before the activity.")]
     if errors:
         raise ValidationFailed(code="invalid_activity", fields=errors)
+    target_ok = (customer is not None and can_manage_customer(by, customer)) or (
+        lead is not None and can_manage_lead(by, lead)
+    )
+    if by is not None and not target_ok:
+        raise PermissionDeniedError()
     with transaction.atomic():
         open_revisits = Activity.objects.filter(revisit_done_at__isnull=True, next_revisit__isnull=False)
         if customer is not None:
@@ -371,9 +504,15 @@ def activity_log(*, by, kind: str, subject: str, happened_on: date, customer: Cu
         if lead is not None:
             open_revisits.filter(lead=lead).update(revisit_done_at=happened_on)
         activity = Activity.objects.create(
-            kind=kind, subject=subject.strip(), outcome=outcome, happened_on=happened_on, next_revisit=next_revisit,
-            customer=customer or (lead.customer if lead else None), lead=lead, owner=by if by is not None else (
-                customer.owner if customer else lead.owner), created_by=acting_user(by),
+            kind=kind,
+            subject=subject.strip(),
+            outcome=outcome,
+            happened_on=happened_on,
+            next_revisit=next_revisit,
+            customer=customer or (lead.customer if lead else None),
+            lead=lead,
+            owner=by if by is not None else (customer.owner if customer else lead.owner),
+            created_by=acting_user(by),
         )
     return activity
 
