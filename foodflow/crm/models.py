@@ -29,8 +29,7 @@ class Customer(TrackedModel):
 
     code = models.CharField(_("customer code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200, db_index=True)
-    credit_code = models.CharField(_("unified social credit code"), max_length=18, null=True, blank=True,
-                                   unique=True)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, null=True, blank=True, unique=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     region = models.ForeignKey(OrgUnit, verbose_name=_("region"), on_delete=models.PROTECT, related_name="customers")
     owner = models.ForeignKey(USER, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="customers")
@@ -43,7 +42,9 @@ class Customer(TrackedModel):
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=0)
     min_shelf_life_days = models.PositiveIntegerField(_("minimum days of shelf life left"), null=True, blank=True)
     min_shelf_life_percent = models.PositiveSmallIntegerField(
-        _("minimum share of shelf life left (%)"), null=True, blank=True,
+        _("minimum share of shelf life left (%)"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
     invoice_title = models.CharField(_("invoice title"), max_length=200, blank=True)
@@ -89,8 +90,9 @@ class Contact(TrackedModel):
         QUALITY = "quality", pgettext_lazy("contact role", "Quality")
         OTHER = "other", pgettext_lazy("contact role", "Other")
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
-                                 related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=64)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.PURCHASING)
     title = models.CharField(_("job title"), max_length=64, blank=True)
@@ -127,8 +129,9 @@ class Lead(TrackedModel):
     stage = models.CharField(_("stage"), max_length=16, choices=LEAD_FLOW.choices(), default=LEAD_FLOW.initial)
     notes = models.TextField(_("notes"), blank=True)
     lost_reason = models.CharField(_("reason lost"), max_length=200, blank=True)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="leads")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -142,10 +145,17 @@ class DevelopmentPlan(TrackedModel):
     """Targets of new customers and first orders for a rep or a team over a period."""
 
     name = models.CharField(_("name"), max_length=100)
-    rep = models.ForeignKey(USER, verbose_name=_("rep"), null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="development_plans")
-    team = models.ForeignKey(OrgUnit, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="development_plans")
+    rep = models.ForeignKey(
+        USER, verbose_name=_("rep"), null=True, blank=True, on_delete=models.PROTECT, related_name="development_plans"
+    )
+    team = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="development_plans",
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("to"))
@@ -156,9 +166,12 @@ class DevelopmentPlan(TrackedModel):
         ordering = ["-period_start", "name"]
         verbose_name = _("development plan")
         constraints = [
-            models.CheckConstraint(name="plan_for_rep_or_team",
-                                   condition=models.Q(rep__isnull=False) | models.Q(team__isnull=False)),
-            models.CheckConstraint(name="plan_period_in_order", condition=models.Q(period_end__gte=models.F("period_start"))),
+            models.CheckConstraint(
+                name="plan_for_rep_or_team", condition=models.Q(rep__isnull=False) | models.Q(team__isnull=False)
+            ),
+            models.CheckConstraint(
+                name="plan_period_in_order", condition=models.Q(period_end__gte=models.F("period_start"))
+            ),
         ]
 
     def __str__(self):
@@ -174,10 +187,12 @@ class Activity(TrackedModel):
         TRADE_SHOW = "trade_show", pgettext_lazy("activity kind", "Trade show")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), null=True, blank=True,
-                                 on_delete=models.CASCADE, related_name="activities")
-    lead = models.ForeignKey(Lead, verbose_name=_("lead"), null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="activities")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("lead"), null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
     owner = models.ForeignKey(USER, verbose_name=_("by"), on_delete=models.PROTECT, related_name="activities")
     happened_on = models.DateField(_("date"))
     subject = models.CharField(_("subject"), max_length=200)
@@ -191,8 +206,10 @@ class Activity(TrackedModel):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         constraints = [
-            models.CheckConstraint(name="activity_has_customer_or_lead",
-                                   condition=models.Q(customer__isnull=False) | models.Q(lead__isnull=False)),
+            models.CheckConstraint(
+                name="activity_has_customer_or_lead",
+                condition=models.Q(customer__isnull=False) | models.Q(lead__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -208,8 +225,9 @@ class Competitor(TrackedModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     products = models.TextField(_("products"), blank=True)
     strengths = models.TextField(_("strengths"), blank=True)
-    positioning = models.CharField(_("price positioning"), max_length=16, choices=Positioning.choices,
-                                   default=Positioning.MID)
+    positioning = models.CharField(
+        _("price positioning"), max_length=16, choices=Positioning.choices, default=Positioning.MID
+    )
 
     class Meta:
         ordering = ["name"]
@@ -224,20 +242,23 @@ class MarketRecord(TrackedModel):
     not updated within its refresh period is stale and listed for its owner."""
 
     owner = models.ForeignKey(USER, verbose_name=_("responsible"), on_delete=models.PROTECT, related_name="+")
-    refresh_days = models.PositiveSmallIntegerField(_("refresh every (days)"), default=90,
-                                                    validators=[MinValueValidator(1)])
+    refresh_days = models.PositiveSmallIntegerField(
+        _("refresh every (days)"), default=90, validators=[MinValueValidator(1)]
+    )
     refreshed_on = models.DateField(_("last refreshed"))
     stale_on = models.DateField(_("stale from"), db_index=True, editable=False)  # refreshed_on + refresh_days
-    attachment = models.ForeignKey(Attachment, verbose_name=_("attachment"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    attachment = models.ForeignKey(
+        Attachment, verbose_name=_("attachment"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         abstract = True
 
 
 class IntelEntry(MarketRecord):
-    competitor = models.ForeignKey(Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT,
-                                   related_name="intel")
+    competitor = models.ForeignKey(
+        Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT, related_name="intel"
+    )
     product = models.CharField(_("competitor product"), max_length=200)
     observed_price = MoneyField(_("observed price"), null=True, blank=True)
     unit = models.CharField(_("per"), max_length=32, blank=True)
@@ -262,14 +283,21 @@ class DemandRecord(MarketRecord):
         MEDIUM = "medium", pgettext_lazy("price sensitivity", "Medium")
         HIGH = "high", pgettext_lazy("price sensitivity", "High")
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="demand_records")
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="demand_records",
+    )
     who = models.CharField(_("who needs it"), max_length=200)
     need = models.CharField(_("what"), max_length=200)
     volume = models.CharField(_("volume"), max_length=100, blank=True)
     timing = models.CharField(_("timing"), max_length=100, blank=True)
-    price_sensitivity = models.CharField(_("price sensitivity"), max_length=8, choices=Sensitivity.choices,
-                                         default=Sensitivity.MEDIUM)
+    price_sensitivity = models.CharField(
+        _("price sensitivity"), max_length=8, choices=Sensitivity.choices, default=Sensitivity.MEDIUM
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta:

@@ -20,18 +20,34 @@ PLANS_MANAGE = declare("crm.manage_plans", _("Set development plans"), AREA)
 MARKET_VIEW = declare("market.view_research", _("View market research"), AREA)
 MARKET_MANAGE = declare("market.manage_research", _("Record market research"), AREA)
 
-grant_by_default({
-    "rep": [CUSTOMERS_VIEW, CUSTOMERS_MANAGE, PHONES_VIEW, MARKET_VIEW],
-    "manager": [CUSTOMERS_VIEW, CUSTOMERS_MANAGE, PHONES_VIEW, CUSTOMERS_EXPORT, PLANS_MANAGE, MARKET_VIEW,
-                MARKET_MANAGE],
-    "director": [CUSTOMERS_VIEW, CUSTOMERS_MANAGE, PHONES_VIEW, CUSTOMERS_EXPORT, PLANS_MANAGE, MARKET_VIEW,
-                 MARKET_MANAGE],
-    "analyst": [CUSTOMERS_VIEW, MARKET_VIEW, MARKET_MANAGE, AREA_MARKET],
-    "finance": [CUSTOMERS_VIEW, CREDIT_SET, PHONES_VIEW],
-    "contract_admin": [CUSTOMERS_VIEW, PHONES_VIEW],
-    "service": [CUSTOMERS_VIEW, PHONES_VIEW],
-    "admin": [CUSTOMERS_VIEW, CUSTOMERS_MANAGE, CUSTOMERS_EXPORT, PLANS_MANAGE, MARKET_VIEW, AREA_CRM],
-})
+grant_by_default(
+    {
+        "rep": [CUSTOMERS_VIEW, CUSTOMERS_MANAGE, PHONES_VIEW, MARKET_VIEW],
+        "manager": [
+            CUSTOMERS_VIEW,
+            CUSTOMERS_MANAGE,
+            PHONES_VIEW,
+            CUSTOMERS_EXPORT,
+            PLANS_MANAGE,
+            MARKET_VIEW,
+            MARKET_MANAGE,
+        ],
+        "director": [
+            CUSTOMERS_VIEW,
+            CUSTOMERS_MANAGE,
+            PHONES_VIEW,
+            CUSTOMERS_EXPORT,
+            PLANS_MANAGE,
+            MARKET_VIEW,
+            MARKET_MANAGE,
+        ],
+        "analyst": [CUSTOMERS_VIEW, MARKET_VIEW, MARKET_MANAGE, AREA_MARKET],
+        "finance": [CUSTOMERS_VIEW, CREDIT_SET, PHONES_VIEW],
+        "contract_admin": [CUSTOMERS_VIEW, PHONES_VIEW],
+        "service": [CUSTOMERS_VIEW, PHONES_VIEW],
+        "admin": [CUSTOMERS_VIEW, CUSTOMERS_MANAGE, CUSTOMERS_EXPORT, PLANS_MANAGE, MARKET_VIEW, AREA_CRM],
+    }
+)
 
 CUSTOMER_SCOPE = {"owner": "owner", "unit": "region"}
 

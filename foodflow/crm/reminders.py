@@ -31,8 +31,12 @@ def revisit_reminders_run(*, on: date | None = None) -> dict:
             if _already_told(user, REVISITS_DUE, on):
                 continue
             mine = due.filter(owner=user)
-            notify(recipients=[user], kind=REVISITS_DUE, url=reverse("crm:revisits"),
-                   params={"count": mine.count(), "overdue": mine.filter(next_revisit__lt=on).count()})
+            notify(
+                recipients=[user],
+                kind=REVISITS_DUE,
+                url=reverse("crm:revisits"),
+                params={"count": mine.count(), "overdue": mine.filter(next_revisit__lt=on).count()},
+            )
             told += 1
     return {"reps_reminded": told}
 
@@ -47,7 +51,8 @@ def stale_research_reminders_run(*, on: date | None = None) -> dict:
     for user in User.objects.filter(pk__in=owners, is_active=True):
         with transaction.atomic():
             if not _already_told(user, STALE_RESEARCH, on):
-                notify(recipients=[user], kind=STALE_RESEARCH, params={"count": owners[user.pk]},
-                       url=reverse("crm:stale"))
+                notify(
+                    recipients=[user], kind=STALE_RESEARCH, params={"count": owners[user.pk]}, url=reverse("crm:stale")
+                )
                 told += 1
     return {"owners_reminded": told}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -24,31 +26,54 @@ def customers_visible(user) -> QuerySet[Customer]:
     return customers_in_scope(user, Customer.objects.select_related("owner", "region"))
 
 
-def customers_search(user, *, query: str = "", channel: str = "", tier: str = "", status: str = "",
-                     region_id: int | None = None, owner_id: int | None = None, tag: str = "",
-                     sort: str = "name") -> QuerySet[Customer]:
+def customers_search(
+    user,
+    *,
+    query: str = "",
+    channel: str = "",
+    tier: str = "",
+    status: str = "",
+    region_id: int | None = None,
+    owner_id: int | None = None,
+    tag: str = "",
+    sort: str = "name",
+) -> QuerySet[Customer]:
     customers = customers_visible(user)
     if query:
-        customers = customers.filter(Q(name__icontains=query) | Q(code__icontains=query)
-                                     | Q(credit_code__iexact=query) | Q(contacts__name__icontains=query)).distinct()
-    for field, value in (("channel", channel), ("tier", tier), ("status", status), ("region_id", region_id),
-                         ("owner_id", owner_id)):
+        customers = customers.filter(
+            Q(name__icontains=query)
+            | Q(code__icontains=query)
+            | Q(credit_code__iexact=query)
+            | Q(contacts__name__icontains=query)
+        ).distinct()
+    for field, value in (
+        ("channel", channel),
+        ("tier", tier),
+        ("status", status),
+        ("region_id", region_id),
+        ("owner_id", owner_id),
+    ):
         if value:
             customers = customers.filter(**{field: value})
     if tag:
-        customers = customers.filter(tags__icontains=tag)
+        if connection.features.supports_json_field_contains:
+            customers = customers.filter(tags__contains=[tag])
+        else:  # SQLite keeps JSON text with \u escapes: look for the tag the way it is stored
+            customers = customers.filter(tags__icontains=json.dumps(tag))
     return customers.order_by(sort if sort in CUSTOMER_SORTS else "name", "pk")
 
 
 def leads_visible(user) -> QuerySet[Lead]:
-    return scoped(user, CUSTOMERS_VIEW, Lead.objects.select_related("owner", "region", "customer"),
-                  owner="owner", unit="region")
+    return scoped(
+        user, CUSTOMERS_VIEW, Lead.objects.select_related("owner", "region", "customer"), owner="owner", unit="region"
+    )
 
 
 def activities_visible(user) -> QuerySet[Activity]:
     """Activities of the customers and leads the user may see."""
-    visible = scoped(user, CUSTOMERS_VIEW, Activity.objects.all(), owner="customer__owner", unit="customer__region") \
-        | scoped(user, CUSTOMERS_VIEW, Activity.objects.all(), owner="lead__owner", unit="lead__region")
+    visible = scoped(
+        user, CUSTOMERS_VIEW, Activity.objects.all(), owner="customer__owner", unit="customer__region"
+    ) | scoped(user, CUSTOMERS_VIEW, Activity.objects.all(), owner="lead__owner", unit="lead__region")
     return visible.select_related("customer", "lead", "owner").distinct()
 
 
@@ -62,8 +87,12 @@ def revisits_overdue(user, *, on: date | None = None, mine_only: bool = False) -
 
 
 def customer_timeline(customer: Customer) -> QuerySet[Activity]:
-    return Activity.objects.filter(Q(customer=customer) | Q(lead__customer=customer)).select_related(
-        "owner", "lead").order_by("-happened_on", "-id").distinct()
+    return (
+        Activity.objects.filter(Q(customer=customer) | Q(lead__customer=customer))
+        .select_related("owner", "lead")
+        .order_by("-happened_on", "-id")
+        .distinct()
+    )
 
 
 @dataclass(frozen=True)
@@ -89,8 +118,11 @@ def plan_progress(plan: DevelopmentPlan) -> PlanProgress:
     """New customers created and first orders placed in the plan's period, by its rep or team
     (and channel)."""
     customers = Customer.objects.all()
-    customers = customers.filter(owner=plan.rep) if plan.rep_id else customers.filter(
-        subtree_q(plan.team, field="owner__org_unit"))
+    customers = (
+        customers.filter(owner=plan.rep)
+        if plan.rep_id
+        else customers.filter(subtree_q(plan.team, field="owner__org_unit"))
+    )
     if plan.channel:
         customers = customers.filter(channel=plan.channel)
     new = customers.filter(created_at__date__gte=plan.period_start, created_at__date__lte=plan.period_end).count()
@@ -101,7 +133,8 @@ def plan_progress(plan: DevelopmentPlan) -> PlanProgress:
 def plans_visible(user) -> QuerySet[DevelopmentPlan]:
     plans = DevelopmentPlan.objects.select_related("rep", "team")
     return scoped(user, CUSTOMERS_VIEW, plans, owner="rep") | plans.filter(
-        team__in=[unit.pk for unit in _units_in_scope(user)])
+        team__in=[unit.pk for unit in _units_in_scope(user)]
+    )
 
 
 def _units_in_scope(user):
@@ -123,7 +156,15 @@ def stale_records(user=None, *, on: date | None = None, owner=None) -> dict[str,
     on = on or timezone.localdate()
     found = {}
     for kind, model in (("intel", IntelEntry), ("demand", DemandRecord), ("report", ResearchReport)):
-        records = model.objects.filter(stale_on__lt=on).select_related("owner").order_by("stale_on")
+        records = (
+            model.objects.filter(stale_on__lt=on)
+            .select_related(
+                "owner",
+                *(["competitor"] if model is IntelEntry else []),
+                *(["customer"] if model is DemandRecord else []),
+            )
+            .order_by("stale_on")
+        )
         if owner is not None:
             records = records.filter(owner=owner)
         found[kind] = list(records)
@@ -132,16 +173,24 @@ def stale_records(user=None, *, on: date | None = None, owner=None) -> dict[str,
 
 def _search_customers(user, query: str, limit: int) -> list[SearchHit]:
     return [
-        SearchHit(title=customer.name, subtitle=f"{customer.code} · {customer.get_channel_display()}",
-                  url=reverse("crm:customer_detail", args=[customer.pk]), icon="ti-building-store")
+        SearchHit(
+            title=customer.name,
+            subtitle=f"{customer.code} · {customer.get_channel_display()}",
+            url=reverse("crm:customer_detail", args=[customer.pk]),
+            icon="ti-building-store",
+        )
         for customer in customers_search(user, query=query)[:limit]
     ]
 
 
 def _search_leads(user, query: str, limit: int) -> list[SearchHit]:
     return [
-        SearchHit(title=lead.company, subtitle=str(lead.get_stage_display()),
-                  url=reverse("crm:lead_detail", args=[lead.pk]), icon="ti-target-arrow")
+        SearchHit(
+            title=lead.company,
+            subtitle=str(lead.get_stage_display()),
+            url=reverse("crm:lead_detail", args=[lead.pk]),
+            icon="ti-target-arrow",
+        )
         for lead in leads_visible(user).filter(company__icontains=query)[:limit]
     ]
 
@@ -150,9 +199,17 @@ def _search_intel(user, query: str, limit: int) -> list[SearchHit]:
     if not can_view_market(user):
         return []
     entries = IntelEntry.objects.select_related("competitor").filter(
-        Q(product__icontains=query) | Q(competitor__name__icontains=query))[:limit]
-    return [SearchHit(title=f"{entry.competitor.name} · {entry.product}", subtitle=str(entry.observed_on),
-                      url=reverse("crm:intel_list") + f"?q={entry.product}", icon="ti-eye") for entry in entries]
+        Q(product__icontains=query) | Q(competitor__name__icontains=query)
+    )[:limit]
+    return [
+        SearchHit(
+            title=f"{entry.competitor.name} · {entry.product}",
+            subtitle=str(entry.observed_on),
+            url=reverse("crm:intel_list") + f"?q={entry.product}",
+            icon="ti-eye",
+        )
+        for entry in entries
+    ]
 
 
 register_provider(SearchProvider(code="customers", label=_("Customers"), search=_search_customers))

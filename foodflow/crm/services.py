@@ -37,6 +37,7 @@ from .models import (
 )
 from .permissions import (
     CUSTOMERS_MANAGE,
+    PLANS_MANAGE,
     can_create_customers,
     can_manage_customer,
     can_manage_lead,
@@ -441,6 +442,13 @@ def plan_create(
     target_first_orders: int = 0,
 ) -> DevelopmentPlan:
     require_unless_system(by, can_manage_plans)
+    _check_owner(by, rep)
+    if by is not None and team is not None and not in_scope(by, PLANS_MANAGE, owner=None, unit=team):
+        raise ValidationFailed(
+            _("You may set plans only for teams in your scope."),
+            code="team_out_of_scope",
+            fields={"team": [_("Not in your scope.")]},
+        )
     if (rep is None) == (team is None):
         raise ValidationFailed(_("A plan is for one rep or for one team."), code="plan_target_missing")
     if period_end < period_start:
@@ -528,6 +536,21 @@ def market_record_save(*, by, kind: str, record=None, refreshed_on: date | None 
     require_unless_system(by, can_manage_market)
     model = MARKET_MODELS[kind]
     refreshed_on = refreshed_on or timezone.localdate()
+    errors = {}
+    refresh_days = fields.get("refresh_days", getattr(record, "refresh_days", 90))
+    if refresh_days is None or int(refresh_days) < 1:
+        errors["refresh_days"] = [_("Refresh at least every day.")]
+    start, end = (
+        fields.get("period_start", getattr(record, "period_start", None)),
+        fields.get("period_end", getattr(record, "period_end", None)),
+    )
+    if kind == "report" and start and end and end < start:
+        errors["period_end"] = [_("The end date is before the start date.")]
+    region = fields.get("region")
+    if region is not None and region.kind != OrgUnit.Kind.REGION:
+        errors["region"] = [_("Choose a region.")]
+    if errors:
+        raise ValidationFailed(code="invalid_market_record", fields=errors)
     with transaction.atomic():
         record = record or model(created_by=acting_user(by))
         for key, value in fields.items():
@@ -544,9 +567,16 @@ def market_record_save(*, by, kind: str, record=None, refreshed_on: date | None 
 
 def competitor_save(*, by, name: str, competitor: Competitor | None = None, **fields) -> Competitor:
     require_unless_system(by, can_manage_market)
+    name = name.strip()
+    if not name or Competitor.objects.filter(name=name).exclude(pk=getattr(competitor, "pk", None)).exists():
+        raise ValidationFailed(
+            _("Enter a name that no other competitor has."),
+            code="competitor_name_taken",
+            fields={"name": [_("Enter a name that no other competitor has.")]},
+        )
     with transaction.atomic():
         competitor = competitor or Competitor(created_by=acting_user(by))
-        competitor.name = name.strip()
+        competitor.name = name
         for key, value in fields.items():
             setattr(competitor, key, value)
         competitor.save()

@@ -1,0 +1,498 @@
+"""Pages of market research: competitors, intelligence entries, demand records, research
+reports and the records gone stale. Views parse input and call one service or selector: every
+record is written by ``services.market_record_save`` (which also moves its stale date on), every
+upload goes through ``core.attachments.attachment_create`` (type judged by content)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Q, QuerySet, prefetch_related_objects
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from foodflow.core.attachments import DOCUMENTS, attachment_create
+from foodflow.core.errors import DomainError
+from foodflow.core.forms import form_show_error
+from foodflow.core.models import Attachment
+from foodflow.core.views import paginate, require, safe_next
+
+from . import selectors, services
+from .forms_market import (
+    FORMS,
+    CompetitorFilterForm,
+    CompetitorForm,
+    DemandFilterForm,
+    IntelFilterForm,
+    ReportFilterForm,
+)
+from .models import Competitor, DemandRecord, IntelEntry, ResearchReport
+from .permissions import can_manage_market, can_view_market
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _ordering(request, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, list[str]]:
+    """The ``?sort=`` key if it is one of ``allowed`` (``-key`` reverses it), and its fields."""
+    sort = request.GET.get("sort", default)
+    fields = allowed.get(sort.lstrip("-"))
+    if fields is None:
+        sort, fields = default, allowed[default.lstrip("-")]
+    if sort.startswith("-"):
+        fields = tuple(f"-{name}" for name in fields)
+    return sort, list(fields)
+
+
+@dataclass(frozen=True)
+class MarketKind:
+    """What the pages of one kind of market record have in common: its URLs and its words."""
+
+    code: str  # the ``kind`` of market_record_save
+    list_url: str
+    create_url: str
+    edit_url: str
+    refresh_url: str
+    label: Any
+    new_title: Any
+    edit_title: Any
+    saved: Any
+    refreshed: Any
+    icon: str
+    explanation: Any
+
+
+KINDS = {
+    "intel": MarketKind(
+        "intel",
+        "crm:intel_list",
+        "crm:intel_create",
+        "crm:intel_edit",
+        "crm:intel_refresh",
+        gettext_lazy("Competitor intelligence"),
+        gettext_lazy("New intelligence entry"),
+        gettext_lazy("Edit intelligence entry"),
+        gettext_lazy("The intelligence entry %(record)s was saved."),
+        gettext_lazy("%(record)s is confirmed as current: it is due again on %(date)s."),
+        "ti-eye",
+        gettext_lazy(
+            "Record what a competitor sells, where and at what price. Name the source so that others can check it."
+        ),
+    ),
+    "demand": MarketKind(
+        "demand",
+        "crm:demand_list",
+        "crm:demand_create",
+        "crm:demand_edit",
+        "crm:demand_refresh",
+        gettext_lazy("Demand records"),
+        gettext_lazy("New demand record"),
+        gettext_lazy("Edit demand record"),
+        gettext_lazy("The demand record %(record)s was saved."),
+        gettext_lazy("%(record)s is confirmed as current: it is due again on %(date)s."),
+        "ti-clipboard-list",
+        gettext_lazy("Record who needs what, how much and when, and how much the price matters to them."),
+    ),
+    "report": MarketKind(
+        "report",
+        "crm:report_list",
+        "crm:report_create",
+        "crm:report_edit",
+        "crm:report_refresh",
+        gettext_lazy("Research reports"),
+        gettext_lazy("New research report"),
+        gettext_lazy("Edit research report"),
+        gettext_lazy("The research report %(record)s was saved."),
+        gettext_lazy("%(record)s is confirmed as current: it is due again on %(date)s."),
+        "ti-file-analytics",
+        gettext_lazy("A summary of a market study over a period, with the full report attached as a PDF."),
+    ),
+}
+STALE_EXPLANATION = gettext_lazy(
+    "Saving a record, or confirming it with “Refresh”, starts its refresh period again. "
+    "A record not refreshed within its period is stale and listed for its responsible person."
+)
+
+
+# --- reads of the lists ---------------------------------------------------------------------------
+# These belong in ``selectors.py`` (not open to this change): each builds one list query with
+# everything its page shows joined in, so that a page costs the same number of queries for 1
+# row or 25.
+
+COMPETITOR_SORTS = {"name": ("name",), "intel": ("intel_count", "name"), "observed": ("last_observed", "name")}
+INTEL_SORTS = {
+    "observed_on": ("observed_on", "id"),
+    "competitor": ("competitor__name", "product", "id"),
+    "product": ("product", "id"),
+    "price": ("observed_price", "id"),
+    "region": ("region__path", "id"),
+    "stale_on": ("stale_on", "id"),
+}
+DEMAND_SORTS = {
+    "refreshed_on": ("refreshed_on", "id"),
+    "who": ("who", "id"),
+    "need": ("need", "id"),
+    "stale_on": ("stale_on", "id"),
+}
+REPORT_SORTS = {
+    "period_end": ("period_end", "id"),
+    "title": ("title", "id"),
+    "refreshed_on": ("refreshed_on", "id"),
+    "stale_on": ("stale_on", "id"),
+}
+
+
+def _competitors_search(*, query: str, positioning: str) -> QuerySet[Competitor]:
+    competitors = Competitor.objects.annotate(intel_count=Count("intel"), last_observed=Max("intel__observed_on"))
+    if query:
+        competitors = competitors.filter(
+            Q(name__icontains=query) | Q(products__icontains=query) | Q(strengths__icontains=query)
+        )
+    if positioning:
+        competitors = competitors.filter(positioning=positioning)
+    return competitors
+
+
+def _intel_search(
+    *, query: str, competitor_id: int | None, channel: str, region_id: int | None, stale_as_of: date | None
+) -> QuerySet[IntelEntry]:
+    entries = IntelEntry.objects.select_related("competitor", "region", "owner", "attachment")
+    if query:
+        entries = entries.filter(Q(product__icontains=query) | Q(competitor__name__icontains=query))
+    for field, value in (("competitor_id", competitor_id), ("channel", channel), ("region_id", region_id)):
+        if value:
+            entries = entries.filter(**{field: value})
+    if stale_as_of:
+        entries = entries.filter(stale_on__lt=stale_as_of)
+    return entries
+
+
+def _demand_search(*, query: str, price_sensitivity: str, stale_as_of: date | None) -> QuerySet[DemandRecord]:
+    records = DemandRecord.objects.select_related("customer", "owner")
+    if query:
+        records = records.filter(
+            Q(who__icontains=query) | Q(need__icontains=query) | Q(customer__name__icontains=query)
+        )
+    if price_sensitivity:
+        records = records.filter(price_sensitivity=price_sensitivity)
+    if stale_as_of:
+        records = records.filter(stale_on__lt=stale_as_of)
+    return records
+
+
+def _reports_search(*, query: str, stale_as_of: date | None) -> QuerySet[ResearchReport]:
+    reports = ResearchReport.objects.select_related("owner", "attachment")
+    if query:
+        reports = reports.filter(Q(title__icontains=query) | Q(summary__icontains=query))
+    if stale_as_of:
+        reports = reports.filter(stale_on__lt=stale_as_of)
+    return reports
+
+
+def _records(kind: str) -> QuerySet:
+    """One market record of a kind, with what its pages and messages name."""
+    return {
+        "intel": IntelEntry.objects.select_related("competitor", "attachment"),
+        "demand": DemandRecord.objects.all(),
+        "report": ResearchReport.objects.select_related("attachment"),
+    }[kind]
+
+
+def _market_attachments() -> QuerySet[Attachment]:
+    """Attachments of intelligence entries and research reports: the only files these pages serve."""
+    return Attachment.objects.filter(
+        Q(pk__in=IntelEntry.objects.filter(attachment__isnull=False).values("attachment_id"))
+        | Q(pk__in=ResearchReport.objects.filter(attachment__isnull=False).values("attachment_id"))
+    )
+
+
+# --- competitors -----------------------------------------------------------------------------------
+
+
+@require(can_view_market)
+def competitor_list_view(request):
+    can_manage = can_manage_market(request.user)
+    if request.method == "POST" and not can_manage:
+        raise PermissionDenied
+    form = CompetitorForm(request.POST or None) if can_manage else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            competitor = services.competitor_save(by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form_show_error(form, error)
+        else:
+            messages.success(request, _("The competitor %(name)s was saved.") % {"name": competitor.name})
+            return redirect("crm:competitors")
+    filters = CompetitorFilterForm(request.GET)
+    values = filters.values()
+    sort, ordering = _ordering(request, COMPETITOR_SORTS, "name")
+    competitors = _competitors_search(query=(values["q"] or "").strip(), positioning=values["positioning"] or "")
+    return render(
+        request,
+        "crm/market/competitor_list.html",
+        {
+            "page": paginate(request, competitors.order_by(*ordering, "pk")),
+            "filters": filters,
+            "filtered": any(values.values()),
+            "sort": sort,
+            "form": form,
+            "can_manage": can_manage,
+        },
+    )
+
+
+@require(can_manage_market)
+def competitor_edit_view(request, pk: int):
+    competitor = get_object_or_404(Competitor, pk=pk)
+    form = CompetitorForm(request.POST or None, competitor=competitor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.competitor_save(by=request.user, competitor=competitor, **form.cleaned_data)
+        except DomainError as error:
+            form_show_error(form, error)
+        else:
+            messages.success(request, _("The competitor %(name)s was saved.") % {"name": saved.name})
+            return redirect("crm:competitors")
+    return render(request, "crm/market/competitor_form.html", {"form": form, "competitor": competitor})
+
+
+# --- market records: lists --------------------------------------------------------------------------
+
+
+def _list_context(request, *, kind: str, filters, values: dict, records: QuerySet, sort: str, today: date) -> dict:
+    return {
+        "kind": KINDS[kind],
+        "page": paginate(request, records),
+        "filters": filters,
+        "filtered": any(values.values()),
+        "sort": sort,
+        "today": today,
+        "can_manage": can_manage_market(request.user),
+    }
+
+
+@require(can_view_market)
+def intel_list_view(request):
+    today = timezone.localdate()
+    filters = IntelFilterForm(request.GET)
+    values = filters.values()
+    sort, ordering = _ordering(request, INTEL_SORTS, "-observed_on")
+    entries = _intel_search(
+        query=(values["q"] or "").strip(),
+        competitor_id=values["competitor"].pk if values["competitor"] else None,
+        channel=values["channel"] or "",
+        region_id=values["region"].pk if values["region"] else None,
+        stale_as_of=today if values["stale"] else None,
+    )
+    context = _list_context(
+        request,
+        kind="intel",
+        filters=filters,
+        values=values,
+        records=entries.order_by(*ordering),
+        sort=sort,
+        today=today,
+    )
+    return render(request, "crm/market/intel_list.html", context)
+
+
+@require(can_view_market)
+def demand_list_view(request):
+    today = timezone.localdate()
+    filters = DemandFilterForm(request.GET)
+    values = filters.values()
+    sort, ordering = _ordering(request, DEMAND_SORTS, "-refreshed_on")
+    records = _demand_search(
+        query=(values["q"] or "").strip(),
+        price_sensitivity=values["price_sensitivity"] or "",
+        stale_as_of=today if values["stale"] else None,
+    )
+    context = _list_context(
+        request,
+        kind="demand",
+        filters=filters,
+        values=values,
+        records=records.order_by(*ordering),
+        sort=sort,
+        today=today,
+    )
+    return render(request, "crm/market/demand_list.html", context)
+
+
+@require(can_view_market)
+def report_list_view(request):
+    today = timezone.localdate()
+    filters = ReportFilterForm(request.GET)
+    values = filters.values()
+    sort, ordering = _ordering(request, REPORT_SORTS, "-period_end")
+    reports = _reports_search(query=(values["q"] or "").strip(), stale_as_of=today if values["stale"] else None)
+    context = _list_context(
+        request,
+        kind="report",
+        filters=filters,
+        values=values,
+        records=reports.order_by(*ordering),
+        sort=sort,
+        today=today,
+    )
+    return render(request, "crm/market/report_list.html", context)
+
+
+# --- market records: create, edit, refresh -------------------------------------------------------
+
+
+def _record_form_page(request, *, kind: str, pk: int | None = None):
+    spec = KINDS[kind]
+    record = get_object_or_404(_records(kind), pk=pk) if pk is not None else None
+    extra = {"customers": selectors.customers_visible(request.user)} if kind == "demand" else {}
+    form = FORMS[kind](
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        record=record,
+        user=request.user,
+        **extra,
+    )
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        try:
+            if form.with_attachment and "attachment" in request.FILES:
+                # Stored first, so that a refused file (judged by its content) saves nothing at all.
+                fields["attachment"] = attachment_create(
+                    upload=request.FILES["attachment"], by=request.user, allowed=DOCUMENTS
+                )
+            saved = services.market_record_save(by=request.user, kind=kind, record=record, **fields)
+        except DomainError as error:
+            form_show_error(form, error)
+        else:
+            messages.success(request, str(spec.saved) % {"record": saved})
+            return redirect(spec.list_url)
+    return render(
+        request,
+        "crm/market/record_form.html",
+        {"kind": spec, "form": form, "record": record, "title": spec.edit_title if record else spec.new_title},
+    )
+
+
+def _record_refresh(request, *, kind: str, pk: int):
+    """Saved unchanged: the record is confirmed as current and its refresh period starts again."""
+    spec = KINDS[kind]
+    record = get_object_or_404(_records(kind), pk=pk)
+    try:
+        refreshed = services.market_record_save(by=request.user, kind=kind, record=record)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, str(spec.refreshed) % {"record": refreshed, "date": refreshed.stale_on.isoformat()})
+    return redirect(safe_next(request, reverse(spec.list_url)))
+
+
+@require(can_manage_market)
+def intel_create_view(request):
+    return _record_form_page(request, kind="intel")
+
+
+@require(can_manage_market)
+def intel_edit_view(request, pk: int):
+    return _record_form_page(request, kind="intel", pk=pk)
+
+
+@require_POST
+@require(can_manage_market)
+def intel_refresh_view(request, pk: int):
+    return _record_refresh(request, kind="intel", pk=pk)
+
+
+@require(can_manage_market)
+def demand_create_view(request):
+    return _record_form_page(request, kind="demand")
+
+
+@require(can_manage_market)
+def demand_edit_view(request, pk: int):
+    return _record_form_page(request, kind="demand", pk=pk)
+
+
+@require_POST
+@require(can_manage_market)
+def demand_refresh_view(request, pk: int):
+    return _record_refresh(request, kind="demand", pk=pk)
+
+
+@require(can_manage_market)
+def report_create_view(request):
+    return _record_form_page(request, kind="report")
+
+
+@require(can_manage_market)
+def report_edit_view(request, pk: int):
+    return _record_form_page(request, kind="report", pk=pk)
+
+
+@require_POST
+@require(can_manage_market)
+def report_refresh_view(request, pk: int):
+    return _record_refresh(request, kind="report", pk=pk)
+
+
+# --- stale records ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaleRow:
+    record: Any
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class StaleSection:
+    kind: MarketKind
+    rows: list[StaleRow]
+
+
+@require(can_view_market)
+def stale_view(request):
+    today = timezone.localdate()
+    mine = request.GET.get("mine") == "1"
+    found = selectors.stale_records(request.user, on=today, owner=request.user if mine else None)
+    # An entry is named by its competitor; one query for all of them, not one per row.
+    prefetch_related_objects(found["intel"], "competitor")
+    sections = [
+        StaleSection(KINDS[code], [StaleRow(record, (today - record.stale_on).days) for record in found[code]])
+        for code in ("intel", "demand", "report")
+    ]
+    return render(
+        request,
+        "crm/market/stale.html",
+        {
+            "sections": sections,
+            "total": sum(len(section.rows) for section in sections),
+            "mine": mine,
+            "explanation": STALE_EXPLANATION,
+            "can_manage": can_manage_market(request.user),
+        },
+    )
+
+
+# --- attachments -------------------------------------------------------------------------------------
+
+
+@require(can_view_market)
+def market_attachment_view(request, pk: int):
+    """The file of an intelligence entry or a research report, always as a download (never shown
+    inline, whatever its type), under the name it was uploaded with."""
+    attachment = get_object_or_404(_market_attachments(), pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    return FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
