@@ -175,8 +175,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "inventory-expiry-watch": {"task": "foodflow.inventory.tasks.expiry_watch", "schedule": crontab(hour=6, minute=0)},
     "crm-revisit-reminders": {"task": "foodflow.crm.tasks.revisit_reminders", "schedule": crontab(hour=7, minute=30)},
-    "crm-stale-research": {"task": "foodflow.crm.tasks.stale_research_reminders", "schedule": crontab(hour=7, minute=45)},
-    "crm-retier-customers": {"task": "foodflow.crm.tasks.retier_customers", "schedule": crontab(hour=2, minute=0, day_of_month=1)},
+    "crm-stale-research": {
+        "task": "foodflow.crm.tasks.stale_research_reminders",
+        "schedule": crontab(hour=7, minute=45),
+    },
+    "crm-retier-customers": {
+        "task": "foodflow.crm.tasks.retier_customers",
+        "schedule": crontab(hour=2, minute=0, day_of_month=1),
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------
