@@ -11,6 +11,7 @@ from foodflow.accounts.models import OrgUnit, Role, User
 from foodflow.accounts.roles import builtin_roles_ensure
 from foodflow.core.notifications import WELCOME, notify
 from foodflow.inventory.watch import expiry_watch_run
+from foodflow.web.demo_crm import crm_seed
 from foodflow.web.demo_stock import stock_seed
 
 DEMO_PASSWORD = "FoodFlow-2026"
@@ -59,6 +60,8 @@ def demo_seed(*, stdout=None) -> dict:
     units = _seed_org_units()
     users = _seed_users(units)
     stock = stock_seed()
+    # adds the reps of the regions without a demo rep to ``users``
+    crm = crm_seed(users=users, units=units)
     # what the daily job would have done by now: expire past lots, warn about near-expiry ones
     watch = expiry_watch_run()
     if stdout:
@@ -66,9 +69,13 @@ def demo_seed(*, stdout=None) -> dict:
             f"demo company: {len(units)} org units, {len(users)} users, {stock['categories']} categories, "
             f"{stock['products']} products, {stock['warehouses']} warehouses, {stock['lines']} production lines, "
             f"{stock['lots']} lots, {stock['price_lists']} price lists, {stock['prices']} prices; "
-            f"expiry watch: {watch['expired']} lots expired, {watch['warned']} near-expiry warnings"
+            f"expiry watch: {watch['expired']} lots expired, {watch['warned']} near-expiry warnings; "
+            f"{crm['customers']} customers, {crm['contacts']} contacts, {crm['addresses']} delivery addresses, "
+            f"{crm['leads']} leads, {crm['activities']} activities, {crm['plans']} development plans, "
+            f"{crm['competitors']} competitors, {crm['intel']} intel entries, {crm['demand']} demand records, "
+            f"{crm['reports']} research reports"
         )
-    return {"units": units, "users": users, "stock": stock}
+    return {"units": units, "users": users, "stock": stock, "crm": crm}
 
 
 def _seed_org_units() -> dict[str, OrgUnit]:

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.accounts import permissions as p
 from foodflow.catalog import menu as catalog_menu
 from foodflow.catalog import permissions as catalog_permissions
+from foodflow.core.search import SearchHit, SearchProvider, register_provider
 from foodflow.crm import menu_customers as crm_menu
 from foodflow.crm import menu_market as market_menu
-from foodflow.core.search import SearchHit, SearchProvider, register_provider
 from foodflow.inventory import menu as inventory_menu
 
 

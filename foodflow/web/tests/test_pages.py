@@ -6,6 +6,7 @@ from django.test import Client
 
 from foodflow.accounts.models import User
 from foodflow.web.demo import DEMO_PASSWORD, DEMO_USERS, demo_seed
+from foodflow.web.demo_crm import CRM_REPS
 from foodflow.web.navigation import AREAS
 
 
@@ -132,7 +133,7 @@ def test_the_demo_seed_is_deterministic_and_idempotent(db):
     users_before = sorted(User.objects.values_list("username", "full_name", "org_unit__code"))
     demo_seed()
     assert sorted(User.objects.values_list("username", "full_name", "org_unit__code")) == users_before
-    assert len(first["units"]) == 13 and User.objects.count() == len(DEMO_USERS)
+    assert len(first["units"]) == 13 and User.objects.count() == len(DEMO_USERS) + len(CRM_REPS)
     assert first["units"]["EAST-SH"].manager.username == "manager"
 
 
