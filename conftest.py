@@ -52,6 +52,26 @@ def browser():
         connections.close_all()  # what the test opened inside Playwright's loop
 
 
+@pytest.fixture(scope="module")
+def seeded_company(django_db_setup, django_db_blocker):
+    """The whole demo company takes seconds to seed: once per test module, inside a
+    transaction rolled back at the end; each test runs in a savepoint within it."""
+    from django.db import transaction
+
+    from foodflow.web.demo import demo_seed
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        seeded = demo_seed()
+        yield seeded
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(seeded_company, db):
+    """The seeded demo company (see ``seeded_company``)."""
+    return seeded_company
+
+
 @pytest.fixture
 def org(db):
     """company → two regions → teams, as a dict by code."""

@@ -7,8 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
 
-import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from foodflow.accounts.models import User
@@ -32,21 +30,6 @@ from foodflow.web.demo import DEMO_PASSWORD, demo_seed
 from foodflow.web.demo_crm import CRM_REPS, crm_plan, crm_seed, quarter_of
 
 REGIONS = {"EAST", "SOUTH", "NORTH", "SOUTHWEST", "CENTRAL"}
-
-
-@pytest.fixture(scope="module")
-def seeded_company(django_db_setup, django_db_blocker):
-    """The whole demo seed takes several seconds: it runs once for this module, inside a
-    transaction rolled back at the end; each test runs in a savepoint within it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        seeded = demo_seed()
-        yield seeded
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def demo(seeded_company, db):
-    return seeded_company
 
 
 def test_about_three_hundred_customers_in_every_region_and_channel(demo):

@@ -4,7 +4,6 @@ rules, and seeded once however often the seed runs."""
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.db.models import Count
 from django.utils import timezone
 
@@ -17,11 +16,6 @@ from foodflow.inventory.models import Lot, StockBalance, StockMove
 from foodflow.inventory.selectors import lots_near_expiry
 from foodflow.web.demo import demo_seed
 from foodflow.web.demo_stock import stock_seed
-
-
-@pytest.fixture
-def demo(db):
-    return demo_seed()
 
 
 def test_the_demo_sells_about_sixty_products_in_six_categories(demo):

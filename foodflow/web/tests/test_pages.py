@@ -1,18 +1,12 @@
 import re
 from html.parser import HTMLParser
 
-import pytest
 from django.test import Client
 
 from foodflow.accounts.models import User
 from foodflow.web.demo import DEMO_PASSWORD, DEMO_USERS, demo_seed
 from foodflow.web.demo_crm import CRM_REPS
 from foodflow.web.navigation import AREAS
-
-
-@pytest.fixture
-def demo(db):
-    return demo_seed()
 
 
 def demo_client(username: str) -> Client:
