@@ -94,8 +94,10 @@ class MaskedPhoneMixin:
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if data.get("phone") and not (request and can_see_phone(request.user, self.phone_holder(instance))):
-            data["phone"] = mask_phone(data["phone"])
+        if not (request and can_see_phone(request.user, self.phone_holder(instance))):
+            for field in ("phone", "wechat"):  # a WeChat id is often the phone number
+                if data.get(field):
+                    data[field] = mask_phone(data[field])
         return data
 
 

@@ -252,7 +252,12 @@ def customer_detail_view(request, pk: int):
     can_manage = can_manage_customer(user, customer)
     phone_visible = can_see_phone(user, customer)
     contacts = [
-        {"contact": contact, "phone": _shown_phone(contact.phone, visible=phone_visible)}
+        # a WeChat id is often the phone number: it is masked by the same rule
+        {
+            "contact": contact,
+            "phone": _shown_phone(contact.phone, visible=phone_visible),
+            "wechat": _shown_phone(contact.wechat, visible=phone_visible),
+        }
         for contact in customer.contacts.all()
     ]
     may_override_tier = _may_override_tier(user, customer)

@@ -495,3 +495,19 @@ def test_stale_research_is_listed_until_refreshed(org, make_user, today, client_
         api.patch(f"/api/v1/market/demand/{stale.pk}/", {"volume": "每月200箱"}, content_type=JSON).status_code == 200
     )
     assert api.get("/api/v1/market/stale/").json()["demand"] == []
+
+
+def test_wechat_ids_are_masked_like_phones(make_user, client_of, org):
+    from foodflow.crm.services import contact_save, customer_create
+
+    rep = make_user("rep")
+    customer = customer_create(by=None, name="宁波海曙食品有限公司", channel="retail", region=org["EAST"], owner=rep)
+    contact_save(by=None, customer=customer, name="方经理", phone="13812345678", wechat="13812345678")
+    analyst = client_of(make_user("analyst", unit="HQ"))
+    row = analyst.get(f"/api/v1/customers/{customer.pk}/contacts/").json()
+    row = row["results"][0] if isinstance(row, dict) else row[0]
+    assert (row["phone"], row["wechat"]) == ("138****5678", "138****5678")
+    page = analyst.get(f"/crm/customers/{customer.pk}/").content.decode()
+    assert "13812345678" not in page
+    own = client_of(rep).get(f"/crm/customers/{customer.pk}/").content.decode()
+    assert own.count("13812345678") >= 2
