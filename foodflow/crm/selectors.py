@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from foodflow.accounts.permissions import scoped
+from foodflow.core.models import Attachment
 from foodflow.core.search import SearchHit, SearchProvider, register_provider
 from foodflow.core.tree import subtree_q
 
-from .models import Activity, Customer, DemandRecord, DevelopmentPlan, IntelEntry, Lead, ResearchReport
+from .models import Activity, Competitor, Customer, DemandRecord, DevelopmentPlan, IntelEntry, Lead, ResearchReport
 from .permissions import CUSTOMERS_VIEW, can_view_market, customers_in_scope
 
 CUSTOMER_SORTS = {"name", "-name", "code", "-code", "tier", "-tier", "created_at", "-created_at"}
@@ -169,6 +170,73 @@ def stale_records(user=None, *, on: date | None = None, owner=None) -> dict[str,
             records = records.filter(owner=owner)
         found[kind] = list(records)
     return found
+
+
+# --- market research ----------------------------------------------------------------------------
+
+
+def competitors_search(*, query: str, positioning: str) -> QuerySet[Competitor]:
+    competitors = Competitor.objects.annotate(intel_count=Count("intel"), last_observed=Max("intel__observed_on"))
+    if query:
+        competitors = competitors.filter(
+            Q(name__icontains=query) | Q(products__icontains=query) | Q(strengths__icontains=query)
+        )
+    if positioning:
+        competitors = competitors.filter(positioning=positioning)
+    return competitors
+
+
+def intel_search(
+    *, query: str, competitor_id: int | None, channel: str, region_id: int | None, stale_as_of: date | None
+) -> QuerySet[IntelEntry]:
+    entries = IntelEntry.objects.select_related("competitor", "region", "owner", "attachment")
+    if query:
+        entries = entries.filter(Q(product__icontains=query) | Q(competitor__name__icontains=query))
+    for field, value in (("competitor_id", competitor_id), ("channel", channel), ("region_id", region_id)):
+        if value:
+            entries = entries.filter(**{field: value})
+    if stale_as_of:
+        entries = entries.filter(stale_on__lt=stale_as_of)
+    return entries
+
+
+def demand_search(*, query: str, price_sensitivity: str, stale_as_of: date | None) -> QuerySet[DemandRecord]:
+    records = DemandRecord.objects.select_related("customer", "owner")
+    if query:
+        records = records.filter(
+            Q(who__icontains=query) | Q(need__icontains=query) | Q(customer__name__icontains=query)
+        )
+    if price_sensitivity:
+        records = records.filter(price_sensitivity=price_sensitivity)
+    if stale_as_of:
+        records = records.filter(stale_on__lt=stale_as_of)
+    return records
+
+
+def reports_search(*, query: str, stale_as_of: date | None) -> QuerySet[ResearchReport]:
+    reports = ResearchReport.objects.select_related("owner", "attachment")
+    if query:
+        reports = reports.filter(Q(title__icontains=query) | Q(summary__icontains=query))
+    if stale_as_of:
+        reports = reports.filter(stale_on__lt=stale_as_of)
+    return reports
+
+
+def market_records(kind: str) -> QuerySet:
+    """One market record of a kind, with what its pages and messages name."""
+    return {
+        "intel": IntelEntry.objects.select_related("competitor", "attachment"),
+        "demand": DemandRecord.objects.all(),
+        "report": ResearchReport.objects.select_related("attachment"),
+    }[kind]
+
+
+def market_attachments() -> QuerySet[Attachment]:
+    """Attachments of intelligence entries and research reports: the only files these pages serve."""
+    return Attachment.objects.filter(
+        Q(pk__in=IntelEntry.objects.filter(attachment__isnull=False).values("attachment_id"))
+        | Q(pk__in=ResearchReport.objects.filter(attachment__isnull=False).values("attachment_id"))
+    )
 
 
 def _search_customers(user, query: str, limit: int) -> list[SearchHit]:

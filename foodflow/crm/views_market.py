@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Q, QuerySet, prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 from foodflow.core.attachments import DOCUMENTS, attachment_create
 from foodflow.core.errors import DomainError
 from foodflow.core.forms import form_show_error
-from foodflow.core.models import Attachment
 from foodflow.core.views import paginate, require, safe_next
 
 from . import selectors, services
@@ -35,7 +34,7 @@ from .forms_market import (
     IntelFilterForm,
     ReportFilterForm,
 )
-from .models import Competitor, DemandRecord, IntelEntry, ResearchReport
+from .models import Competitor
 from .permissions import can_manage_market, can_view_market
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -122,10 +121,7 @@ STALE_EXPLANATION = gettext_lazy(
 )
 
 
-# --- reads of the lists ---------------------------------------------------------------------------
-# These belong in ``selectors.py`` (not open to this change): each builds one list query with
-# everything its page shows joined in, so that a page costs the same number of queries for 1
-# row or 25.
+# --- sorting of the lists (the queries themselves are in selectors.py) ------------------------------
 
 COMPETITOR_SORTS = {"name": ("name",), "intel": ("intel_count", "name"), "observed": ("last_observed", "name")}
 INTEL_SORTS = {
@@ -150,70 +146,6 @@ REPORT_SORTS = {
 }
 
 
-def _competitors_search(*, query: str, positioning: str) -> QuerySet[Competitor]:
-    competitors = Competitor.objects.annotate(intel_count=Count("intel"), last_observed=Max("intel__observed_on"))
-    if query:
-        competitors = competitors.filter(
-            Q(name__icontains=query) | Q(products__icontains=query) | Q(strengths__icontains=query)
-        )
-    if positioning:
-        competitors = competitors.filter(positioning=positioning)
-    return competitors
-
-
-def _intel_search(
-    *, query: str, competitor_id: int | None, channel: str, region_id: int | None, stale_as_of: date | None
-) -> QuerySet[IntelEntry]:
-    entries = IntelEntry.objects.select_related("competitor", "region", "owner", "attachment")
-    if query:
-        entries = entries.filter(Q(product__icontains=query) | Q(competitor__name__icontains=query))
-    for field, value in (("competitor_id", competitor_id), ("channel", channel), ("region_id", region_id)):
-        if value:
-            entries = entries.filter(**{field: value})
-    if stale_as_of:
-        entries = entries.filter(stale_on__lt=stale_as_of)
-    return entries
-
-
-def _demand_search(*, query: str, price_sensitivity: str, stale_as_of: date | None) -> QuerySet[DemandRecord]:
-    records = DemandRecord.objects.select_related("customer", "owner")
-    if query:
-        records = records.filter(
-            Q(who__icontains=query) | Q(need__icontains=query) | Q(customer__name__icontains=query)
-        )
-    if price_sensitivity:
-        records = records.filter(price_sensitivity=price_sensitivity)
-    if stale_as_of:
-        records = records.filter(stale_on__lt=stale_as_of)
-    return records
-
-
-def _reports_search(*, query: str, stale_as_of: date | None) -> QuerySet[ResearchReport]:
-    reports = ResearchReport.objects.select_related("owner", "attachment")
-    if query:
-        reports = reports.filter(Q(title__icontains=query) | Q(summary__icontains=query))
-    if stale_as_of:
-        reports = reports.filter(stale_on__lt=stale_as_of)
-    return reports
-
-
-def _records(kind: str) -> QuerySet:
-    """One market record of a kind, with what its pages and messages name."""
-    return {
-        "intel": IntelEntry.objects.select_related("competitor", "attachment"),
-        "demand": DemandRecord.objects.all(),
-        "report": ResearchReport.objects.select_related("attachment"),
-    }[kind]
-
-
-def _market_attachments() -> QuerySet[Attachment]:
-    """Attachments of intelligence entries and research reports: the only files these pages serve."""
-    return Attachment.objects.filter(
-        Q(pk__in=IntelEntry.objects.filter(attachment__isnull=False).values("attachment_id"))
-        | Q(pk__in=ResearchReport.objects.filter(attachment__isnull=False).values("attachment_id"))
-    )
-
-
 # --- competitors -----------------------------------------------------------------------------------
 
 
@@ -234,7 +166,9 @@ def competitor_list_view(request):
     filters = CompetitorFilterForm(request.GET)
     values = filters.values()
     sort, ordering = _ordering(request, COMPETITOR_SORTS, "name")
-    competitors = _competitors_search(query=(values["q"] or "").strip(), positioning=values["positioning"] or "")
+    competitors = selectors.competitors_search(
+        query=(values["q"] or "").strip(), positioning=values["positioning"] or ""
+    )
     return render(
         request,
         "crm/market/competitor_list.html",
@@ -285,7 +219,7 @@ def intel_list_view(request):
     filters = IntelFilterForm(request.GET)
     values = filters.values()
     sort, ordering = _ordering(request, INTEL_SORTS, "-observed_on")
-    entries = _intel_search(
+    entries = selectors.intel_search(
         query=(values["q"] or "").strip(),
         competitor_id=values["competitor"].pk if values["competitor"] else None,
         channel=values["channel"] or "",
@@ -310,7 +244,7 @@ def demand_list_view(request):
     filters = DemandFilterForm(request.GET)
     values = filters.values()
     sort, ordering = _ordering(request, DEMAND_SORTS, "-refreshed_on")
-    records = _demand_search(
+    records = selectors.demand_search(
         query=(values["q"] or "").strip(),
         price_sensitivity=values["price_sensitivity"] or "",
         stale_as_of=today if values["stale"] else None,
@@ -333,7 +267,9 @@ def report_list_view(request):
     filters = ReportFilterForm(request.GET)
     values = filters.values()
     sort, ordering = _ordering(request, REPORT_SORTS, "-period_end")
-    reports = _reports_search(query=(values["q"] or "").strip(), stale_as_of=today if values["stale"] else None)
+    reports = selectors.reports_search(
+        query=(values["q"] or "").strip(), stale_as_of=today if values["stale"] else None
+    )
     context = _list_context(
         request,
         kind="report",
@@ -351,7 +287,7 @@ def report_list_view(request):
 
 def _record_form_page(request, *, kind: str, pk: int | None = None):
     spec = KINDS[kind]
-    record = get_object_or_404(_records(kind), pk=pk) if pk is not None else None
+    record = get_object_or_404(selectors.market_records(kind), pk=pk) if pk is not None else None
     extra = {"customers": selectors.customers_visible(request.user)} if kind == "demand" else {}
     form = FORMS[kind](
         request.POST if request.method == "POST" else None,
@@ -384,7 +320,7 @@ def _record_form_page(request, *, kind: str, pk: int | None = None):
 def _record_refresh(request, *, kind: str, pk: int):
     """Saved unchanged: the record is confirmed as current and its refresh period starts again."""
     spec = KINDS[kind]
-    record = get_object_or_404(_records(kind), pk=pk)
+    record = get_object_or_404(selectors.market_records(kind), pk=pk)
     try:
         refreshed = services.market_record_save(by=request.user, kind=kind, record=record)
     except DomainError as error:
@@ -488,7 +424,7 @@ def stale_view(request):
 def market_attachment_view(request, pk: int):
     """The file of an intelligence entry or a research report, always as a download (never shown
     inline, whatever its type), under the name it was uploaded with."""
-    attachment = get_object_or_404(_market_attachments(), pk=pk)
+    attachment = get_object_or_404(selectors.market_attachments(), pk=pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as missing:
