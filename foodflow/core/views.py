@@ -32,6 +32,17 @@ def paginate(request: HttpRequest, queryset, *, per_page: int = 25):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
+def ordering_from(request, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, list[str]]:
+    """The ``?sort=`` key if it is one of ``allowed`` (``-key`` reverses it), and its fields."""
+    sort = request.GET.get("sort", default)
+    fields = allowed.get(sort.lstrip("-"))
+    if fields is None:
+        sort, fields = default, allowed[default.lstrip("-")]
+    if sort.startswith("-"):
+        fields = tuple(f"-{name}" for name in fields)
+    return sort, list(fields)
+
+
 def safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from foodflow.core.attachments import DOCUMENTS, attachment_create
 from foodflow.core.errors import DomainError
 from foodflow.core.forms import form_show_error
-from foodflow.core.views import paginate, require, safe_next
+from foodflow.core.views import ordering_from, paginate, require, safe_next
 
 from . import selectors, services
 from .forms_market import (
@@ -38,17 +38,6 @@ from .models import Competitor
 from .permissions import can_manage_market, can_view_market
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _ordering(request, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, list[str]]:
-    """The ``?sort=`` key if it is one of ``allowed`` (``-key`` reverses it), and its fields."""
-    sort = request.GET.get("sort", default)
-    fields = allowed.get(sort.lstrip("-"))
-    if fields is None:
-        sort, fields = default, allowed[default.lstrip("-")]
-    if sort.startswith("-"):
-        fields = tuple(f"-{name}" for name in fields)
-    return sort, list(fields)
 
 
 @dataclass(frozen=True)
@@ -165,7 +154,7 @@ def competitor_list_view(request):
             return redirect("crm:competitors")
     filters = CompetitorFilterForm(request.GET)
     values = filters.values()
-    sort, ordering = _ordering(request, COMPETITOR_SORTS, "name")
+    sort, ordering = ordering_from(request, COMPETITOR_SORTS, "name")
     competitors = selectors.competitors_search(
         query=(values["q"] or "").strip(), positioning=values["positioning"] or ""
     )
@@ -218,7 +207,7 @@ def intel_list_view(request):
     today = timezone.localdate()
     filters = IntelFilterForm(request.GET)
     values = filters.values()
-    sort, ordering = _ordering(request, INTEL_SORTS, "-observed_on")
+    sort, ordering = ordering_from(request, INTEL_SORTS, "-observed_on")
     entries = selectors.intel_search(
         query=(values["q"] or "").strip(),
         competitor_id=values["competitor"].pk if values["competitor"] else None,
@@ -243,7 +232,7 @@ def demand_list_view(request):
     today = timezone.localdate()
     filters = DemandFilterForm(request.GET)
     values = filters.values()
-    sort, ordering = _ordering(request, DEMAND_SORTS, "-refreshed_on")
+    sort, ordering = ordering_from(request, DEMAND_SORTS, "-refreshed_on")
     records = selectors.demand_search(
         query=(values["q"] or "").strip(),
         price_sensitivity=values["price_sensitivity"] or "",
@@ -266,7 +255,7 @@ def report_list_view(request):
     today = timezone.localdate()
     filters = ReportFilterForm(request.GET)
     values = filters.values()
-    sort, ordering = _ordering(request, REPORT_SORTS, "-period_end")
+    sort, ordering = ordering_from(request, REPORT_SORTS, "-period_end")
     reports = selectors.reports_search(
         query=(values["q"] or "").strip(), stale_as_of=today if values["stale"] else None
     )

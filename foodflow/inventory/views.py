@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
 from foodflow.core.forms import form_show_error
-from foodflow.core.views import paginate, require
+from foodflow.core.views import ordering_from, paginate, require
 from foodflow.core.vocab import Storage
 
 from . import selectors, services
@@ -39,17 +39,6 @@ CALENDAR_DAYS = 14
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _ordering(request, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, list[str]]:
-    """The ``?sort=`` key if it is one of ``allowed`` (``-key`` reverses it), and its fields."""
-    sort = request.GET.get("sort", default)
-    fields = allowed.get(sort.lstrip("-"))
-    if fields is None:
-        sort, fields = default, allowed[default.lstrip("-")]
-    if sort.startswith("-"):
-        fields = tuple(f"-{name}" for name in fields)
-    return sort, list(fields)
 
 
 def _int_param(request, name: str, *, low: int, high: int) -> int | None:
@@ -122,7 +111,7 @@ def stock_view(request):
     context = {"view": view, "filters": filters, "query": query, "can_receive": can_manage_stock(request.user)}
     if view == "lot":
         warehouse = filters.cleaned_data.get("warehouse")
-        sort, ordering = _ordering(request, LOT_SORTS, "expiry")
+        sort, ordering = ordering_from(request, LOT_SORTS, "expiry")
         balances = (
             selectors.stock_by_lot(
                 query=query,
@@ -137,7 +126,7 @@ def stock_view(request):
         rows = [StockRow(balance, selectors.expiry_of(balance.lot, today=today, cache=cache)) for balance in page]
         context.update(page=page, rows=rows, sort=sort)
     elif view == "product":
-        sort, ordering = _ordering(request, PRODUCT_SORTS, "sku")
+        sort, ordering = ordering_from(request, PRODUCT_SORTS, "sku")
         page = paginate(request, selectors.stock_by_product(query=query).order_by(*ordering))
         context.update(page=page, rows=list(page), sort=sort)
     else:
@@ -482,7 +471,7 @@ def production_requests_view(request):
     filters = ProductionRequestFilterForm(request.GET)
     filters.is_valid()
     query, status = filters.cleaned_data.get("q", ""), filters.cleaned_data.get("status", "")
-    sort, ordering = _ordering(request, REQUEST_SORTS, "-ready_date")
+    sort, ordering = ordering_from(request, REQUEST_SORTS, "-ready_date")
     found = selectors.production_requests_search(query=query, status=status)
     page = paginate(request, found.order_by(*ordering))
     rows = []
