@@ -132,6 +132,12 @@ class Product(TrackedModel):
         blank=True,
         help_text=_("Tax-inclusive price per sales unit below which a sale needs approval."),
     )
+    standard_cost = MoneyField(
+        _("standard cost"),
+        null=True,
+        blank=True,
+        help_text=_("Cost per sales unit (tax incl.), for gross margin."),
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
 
     class Meta:

@@ -39,6 +39,7 @@ PRODUCT_FIELDS = (
     "quality_standard",
     "vat_rate",
     "floor_price",
+    "standard_cost",
     "status",
 )
 
@@ -153,6 +154,14 @@ def _clean_product(data: dict) -> dict:
         data["floor_price"] = floor
     else:
         data["floor_price"] = None
+    cost = data.get("standard_cost")
+    if cost not in (None, ""):
+        cost = round_money(cost)
+        if cost < 0:
+            errors["standard_cost"] = [_("A cost cannot be negative.")]
+        data["standard_cost"] = cost
+    else:
+        data["standard_cost"] = None
     if errors:
         raise ValidationFailed(code="invalid_product", fields=errors)
     return data

@@ -54,6 +54,11 @@ class Customer(TrackedModel):
     preferences = models.TextField(_("preferences"), blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
     first_order_at = models.DateField(_("first order on"), null=True, blank=True)
+    invoice_per_order = models.BooleanField(
+        _("one receivable per order"),
+        default=False,
+        help_text=_("Otherwise each delivery makes its own receivable."),
+    )
 
     class Meta:
         ordering = ["name"]

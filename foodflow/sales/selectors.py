@@ -1,0 +1,218 @@
+"""Reads of order to cash: credit exposure, queues, pipelines, aging and reconciliation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from foodflow.core.money import ZERO
+
+from .models import CreditNote, Delivery, Invoice, OrderLine, Payment, PaymentAllocation, SalesOrder
+from .workflows import ORDER_OPEN
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+OPEN_INVOICE_STATES = ("open", "issued")
+# orders that bind us and the customer but are not (fully) invoiced yet
+EXPOSURE_ORDER_STATES = (*ORDER_OPEN, "pending_approval", "partially_delivered", "delivered")
+
+
+def _sum(queryset, expression) -> Decimal:
+    return queryset.aggregate(total=Coalesce(Sum(expression), Value(ZERO), output_field=MONEY))["total"]
+
+
+def open_amount_expression():
+    return ExpressionWrapper(
+        F("amount") - F("paid_amount") - F("credited_amount") - F("written_off_amount"), output_field=MONEY
+    )
+
+
+def customer_credit_balance(customer) -> Decimal:
+    """Money the customer has with us: unallocated payments and unapplied credit notes."""
+    return _sum(Payment.objects.filter(customer=customer), "unallocated") + _sum(
+        CreditNote.objects.filter(customer=customer), "unapplied"
+    )
+
+
+def customer_exposure(customer, *, exclude: SalesOrder | None = None) -> Decimal:
+    """Open receivables + the not yet invoiced part of open orders − the customer's credit.
+    ``exclude`` leaves one order (the one being judged) out, so callers add it themselves."""
+    receivables = _sum(
+        Invoice.objects.filter(customer=customer, state__in=OPEN_INVOICE_STATES), open_amount_expression()
+    )
+    orders = SalesOrder.objects.filter(customer=customer, is_current=True, state__in=EXPOSURE_ORDER_STATES)
+    if exclude is not None:
+        orders = orders.exclude(number=exclude.number)
+    ordered = _sum(orders, "total")
+    invoiced = _sum(Invoice.objects.filter(order__in=orders), "amount")
+    return receivables + max(ordered - invoiced, ZERO) - customer_credit_balance(customer)
+
+
+# --- pipeline and queues --------------------------------------------------------------------------
+
+
+def orders_for_review() -> QuerySet[SalesOrder]:
+    return (
+        SalesOrder.objects.filter(state__in=("confirmed", "production", "credit_hold"))
+        .select_related("customer", "owner")
+        .order_by("wanted_date", "ordered_on", "pk")
+    )
+
+
+def orders_to_deliver() -> QuerySet[SalesOrder]:
+    return (
+        SalesOrder.objects.filter(state__in=("reserved", "partially_delivered"))
+        .select_related("customer", "owner")
+        .order_by("promised_date", "wanted_date", "pk")
+    )
+
+
+def deliveries_board(*, start: date, end: date) -> QuerySet[Delivery]:
+    return (
+        Delivery.objects.filter(planned_date__range=(start, end))
+        .exclude(state="cancelled")
+        .select_related("order", "customer")
+        .order_by("planned_date", "pk")
+    )
+
+
+# --- receivables -----------------------------------------------------------------------------------
+
+AGING_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
+@dataclass
+class AgingRow:
+    customer_id: int
+    customer_name: str
+    buckets: dict[str, Decimal] = field(default_factory=lambda: {name: ZERO for name, *_ in AGING_BUCKETS})
+    overdue: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+
+def aging_bucket(days: int) -> str:
+    for name, low, high in AGING_BUCKETS:
+        if days >= low and (high is None or days <= high):
+            return name
+    return AGING_BUCKETS[0][0]
+
+
+def ar_aging(*, invoices: QuerySet[Invoice], on: date | None = None) -> tuple[list[AgingRow], AgingRow]:
+    """Open receivables by age since the receivable date (0–30, 31–60, 61–90, 90+ days), per
+    customer and in total; ``overdue`` is the part past its due date."""
+    on = on or timezone.localdate()
+    rows: dict[int, AgingRow] = {}
+    total = AgingRow(0, _("Total"))
+    for invoice in (
+        invoices.filter(state__in=OPEN_INVOICE_STATES)
+        .annotate(open=open_amount_expression())
+        .filter(open__gt=0)
+        .values("customer_id", "customer__name", "invoice_date", "due_date", "open")
+    ):
+        row = rows.setdefault(invoice["customer_id"], AgingRow(invoice["customer_id"], invoice["customer__name"]))
+        bucket = aging_bucket((on - invoice["invoice_date"]).days)
+        for target in (row, total):
+            target.buckets[bucket] += invoice["open"]
+            if invoice["due_date"] < on:
+                target.overdue += invoice["open"]
+    return sorted(rows.values(), key=lambda row: -row.total), total
+
+
+def invoices_overdue(*, on: date | None = None) -> QuerySet[Invoice]:
+    on = on or timezone.localdate()
+    return (
+        Invoice.objects.filter(state__in=OPEN_INVOICE_STATES, due_date__lt=on)
+        .annotate(open=open_amount_expression())
+        .filter(open__gt=0)
+        .select_related("customer", "owner", "order")
+    )
+
+
+# --- reconciliation ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReconciliationRow:
+    order: SalesOrder
+    ordered: Decimal
+    delivered: Decimal
+    invoiced: Decimal
+    credited: Decimal
+    paid: Decimal
+    written_off: Decimal
+    reasons: list[str]
+
+
+def reconciliation(*, orders: QuerySet[SalesOrder], on: date | None = None) -> list[ReconciliationRow]:
+    """Every order whose ordered, delivered, invoiced and paid amounts disagree, with why.
+    Four grouped queries for the whole list, whatever its length."""
+    on = on or timezone.localdate()
+    orders = orders.filter(is_current=True).exclude(state__in=("draft", "pending_approval", "cancelled", "superseded"))
+    ids = list(orders.values_list("pk", flat=True))
+    delivered = dict(
+        Delivery.objects.filter(order_id__in=ids, state__in=("shipped", "received"))
+        .values_list("order_id")
+        .annotate(total=Sum("total"))
+    )
+    invoiced, paid, written_off, overdue = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), set()
+    for row in Invoice.objects.filter(order_id__in=ids).values("order_id", "amount", "paid_amount", "written_off_amount", "due_date", "state", "credited_amount"):
+        invoiced[row["order_id"]] += row["amount"]
+        paid[row["order_id"]] += row["paid_amount"]
+        written_off[row["order_id"]] += row["written_off_amount"]
+        if row["state"] in OPEN_INVOICE_STATES and row["due_date"] < on:
+            overdue.add(row["order_id"])
+    credited = dict(CreditNote.objects.filter(order_id__in=ids).values_list("order_id").annotate(total=Sum("amount")))
+    short = set(OrderLine.objects.filter(order_id__in=ids, short_closed=True).values_list("order_id", flat=True))
+    result = []
+    for order in orders.select_related("customer", "owner").order_by("ordered_on", "pk"):
+        d = delivered.get(order.pk, ZERO)
+        i, c, p, w = invoiced[order.pk], credited.get(order.pk, ZERO), paid[order.pk], written_off[order.pk]
+        reasons = []
+        if d < order.total:
+            if order.pk in short:
+                reasons.append(_("Short shipment: the rest will not be delivered."))
+            elif order.state in ("partially_delivered",):
+                reasons.append(_("Partially delivered; the rest is still to come."))
+            else:
+                reasons.append(_("Not delivered yet."))
+        if d > order.total:
+            reasons.append(_("More delivered than ordered."))
+        if i < d:
+            reasons.append(_("Delivered but not yet invoiced."))
+        if i > d:
+            reasons.append(_("Invoiced more than delivered."))
+        if c:
+            reasons.append(_("Goods returned: credit notes of %(amount)s.") % {"amount": c})
+        if w:
+            reasons.append(_("Written off: %(amount)s.") % {"amount": w})
+        if p + c + w < i:
+            reasons.append(
+                _("Payment overdue.") if order.pk in overdue else _("Not fully paid yet (not due).")
+            )
+        if reasons:
+            result.append(ReconciliationRow(order, order.total, d, i, c, p, w, reasons))
+    return result
+
+
+def payments_for(*, customer) -> QuerySet[Payment]:
+    return Payment.objects.filter(customer=customer).order_by("-received_on", "-pk")
+
+
+def allocations_of(invoice: Invoice) -> QuerySet[PaymentAllocation]:
+    return invoice.allocations.select_related("payment", "by")
+
+
+def order_lines_open(order: SalesOrder) -> list[OrderLine]:
+    return [line for line in order.lines.select_related("product") if line.open_quantity > 0]
+
+
+__all__ = ["Q"]
