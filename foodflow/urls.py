@@ -8,6 +8,7 @@ urlpatterns = [
     path("catalog/", include("foodflow.catalog.urls")),
     path("stock/", include("foodflow.inventory.urls")),
     path("crm/", include("foodflow.crm.urls")),
+    path("sales/", include("foodflow.sales.urls")),
     path("", include("foodflow.api.urls")),
     path("healthz", web_views.healthz_view, name="healthz"),
 ]

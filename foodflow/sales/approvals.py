@@ -240,6 +240,7 @@ def approval_submit(*, doc_type: str, obj, by, label: str) -> ApprovalRequest | 
             )
             for index, step in enumerate(planned, start=1)
         )
+        _notify_step(request, request.steps.get(sequence=1))
         audit_record(
             action="approval.submitted",
             actor=by,
@@ -337,6 +338,7 @@ def approval_decide(*, step: ApprovalStep, by, approve: bool, comment: str = "")
         )
         if not approve:
             _finish(request, "reject", by)
+            _notify_owner(request, by, approve=False, comment=comment)
             request.steps.filter(state=ApprovalStep.State.WAITING).update(state=ApprovalStep.State.VOID)
             approvable.on_rejected(obj, by, comment)
             return request
@@ -344,10 +346,47 @@ def approval_decide(*, step: ApprovalStep, by, approve: bool, comment: str = "")
         if following is not None:
             following.state = ApprovalStep.State.PENDING
             following.save(update_fields=["state"])
+            _notify_step(request, following)
             return request
         _finish(request, "approve", by)
         approvable.on_approved(obj, by)
+        _notify_owner(request, by, approve=True, comment=comment)
     return request
+
+
+def approvers_for(request: ApprovalRequest, step: ApprovalStep) -> list:
+    """The people who may decide ``step``: the role's holders with the document in scope,
+    except its owner and submitter."""
+    from foodflow.accounts.models import User
+
+    candidates = User.objects.filter(is_active=True, roles=step.role).exclude(pk__in=[request.owner_id, request.submitted_by_id or 0])
+    return [user for user in candidates.select_related("org_unit") if can_approve_for(user, owner=request.owner, unit=request.unit)]
+
+
+def _notify_step(request: ApprovalRequest, step: ApprovalStep) -> None:
+    from foodflow.core.notifications import notify
+
+    from .notices import APPROVAL_NEEDED
+
+    notify(
+        recipients=approvers_for(request, step),
+        kind=APPROVAL_NEEDED,
+        params={"document": request.document_label, "reasons": " ".join(r["message"] for r in step.reasons)},
+        url="/sales/approvals/",
+    )
+
+
+def _notify_owner(request: ApprovalRequest, by, *, approve: bool, comment: str) -> None:
+    from foodflow.core.notifications import notify
+
+    from .notices import APPROVAL_DECIDED
+
+    recipients = [u for u in (request.owner, request.submitted_by) if u is not None and u.pk != getattr(by, "pk", None)]
+    notify(
+        recipients=recipients,
+        kind=APPROVAL_DECIDED,
+        params={"document": request.document_label, "decision": _("approved") if approve else _("rejected"), "comment": comment},
+    )
 
 
 def _finish(request: ApprovalRequest, action: str, by) -> None:

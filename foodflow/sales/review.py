@@ -285,6 +285,22 @@ def _to(order: SalesOrder, action: str, by, note: str, *, promised: date, tell_c
     return locked
 
 
+def order_reserve_rest(*, by, order: SalesOrder) -> SalesOrder:
+    """After a partial reservation (or a delivery of part), reserve what has come in since
+    for the open, unreserved rest of the order; the state does not change."""
+    require_unless_system(by, can_review_orders)
+    with transaction.atomic():
+        locked = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+        if locked.state not in ("reserved", "partially_delivered"):
+            raise ReviewRefused(_("Only an order already reserved in part gets the rest reserved."), code="not_partially_reserved")
+        findings = order_review_check(order=locked)
+        if not any(f.available > 0 for f in findings.lines):
+            raise ReviewRefused(_("Nothing more is in stock for this order."), code="nothing_available")
+        _reserve_available(locked, findings, by, allow_partial=True)
+        audit_record(action="order.rest_reserved", actor=by, obj=locked, changes={"lines": [f.sku for f in findings.lines if f.available > 0]})
+    return locked
+
+
 def order_release_all(*, order: SalesOrder, by=None, note: str = "", cancel_production: bool = False) -> int:
     """Give back every open reservation of the order (cancellation, amendment, short close)."""
     released = 0

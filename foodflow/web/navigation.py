@@ -16,6 +16,7 @@ from foodflow.core.search import SearchHit, SearchProvider, register_provider
 from foodflow.crm import menu_customers as crm_menu
 from foodflow.crm import menu_market as market_menu
 from foodflow.inventory import menu as inventory_menu
+from foodflow.sales import menu as sales_menu
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ AREAS = [
         "ti-shopping-cart",
         p.AREA_SALES,
         _("Inquiries, quotations, approvals, orders, order review, deliveries, invoices and payments."),
-        (_("Quotations"), _("Approvals"), _("Sales orders"), _("Deliveries"), _("Receivables")),
+        links=sales_menu.LINKS,
+        apps=("sales",),
     ),
     Area(
         "contracts",
