@@ -6,6 +6,7 @@ from foodflow.accounts import api as accounts_api
 from foodflow.catalog import api as catalog_api
 from foodflow.crm import api as crm_api
 from foodflow.inventory import api as inventory_api
+from foodflow.sales import api as sales_api
 
 from . import views
 
@@ -38,6 +39,18 @@ router.register("market/competitors", crm_api.CompetitorViewSet, basename="compe
 router.register("market/intel", crm_api.IntelEntryViewSet, basename="intel-entry")
 router.register("market/demand", crm_api.DemandRecordViewSet, basename="demand-record")
 router.register("market/reports", crm_api.ResearchReportViewSet, basename="research-report")
+# sales
+router.register("inquiries", sales_api.InquiryViewSet, basename="inquiry")
+router.register("quotations", sales_api.QuotationViewSet, basename="quotation")
+router.register("orders", sales_api.OrderViewSet, basename="sales-order")
+router.register("approvals", sales_api.ApprovalViewSet, basename="approval")
+router.register("approval-policies", sales_api.ApprovalPolicyViewSet, basename="approval-policy")
+router.register("deliveries", sales_api.DeliveryViewSet, basename="delivery")
+router.register("receivables", sales_api.ReceivableViewSet, basename="receivable")
+router.register("payments", sales_api.PaymentViewSet, basename="payment")
+router.register("returns", sales_api.ReturnViewSet, basename="customer-return")
+router.register("credit-notes", sales_api.CreditNoteViewSet, basename="credit-note")
+router.register("reconciliation", sales_api.ReconciliationViewSet, basename="reconciliation")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

@@ -103,6 +103,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "vat_rate",
             "floor_price",
             "floor_price_net_of_tax",
+            "standard_cost",
             "status",
             "created_at",
             "updated_at",

@@ -128,6 +128,12 @@ class ProductForm(StyledFormMixin, forms.Form):
         **MONEY,
         help_text=_("Tax-inclusive price per sales unit below which a sale needs approval."),
     )
+    standard_cost = forms.DecimalField(
+        label=_("Standard cost"),
+        required=False,
+        **MONEY,
+        help_text=_("Cost per sales unit (tax incl.), for gross margin."),
+    )
     status = forms.ChoiceField(label=_("Status"), choices=Product.Status.choices, initial=Product.Status.ACTIVE)
 
     def __init__(self, *args, product: Product | None = None, may_set_floor_price: bool = False, **kwargs):
@@ -139,6 +145,7 @@ class ProductForm(StyledFormMixin, forms.Form):
             del self.fields["sku"]
         if not may_set_floor_price:
             del self.fields["floor_price"]
+            del self.fields["standard_cost"]
 
     @staticmethod
     def initial_of(product: Product) -> dict:
@@ -160,6 +167,7 @@ class ProductForm(StyledFormMixin, forms.Form):
             "quality_standard": product.quality_standard,
             "vat_rate": f"{product.vat_rate:.2f}",
             "floor_price": product.floor_price,
+            "standard_cost": product.standard_cost,
             "status": product.status,
         }
 

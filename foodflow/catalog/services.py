@@ -189,10 +189,11 @@ def product_create(*, by, sku: str, **fields) -> Product:
 
 def product_update(*, by, product: Product, **fields) -> Product:
     require_unless_system(by, can_manage_products)
-    if "floor_price" in fields and not (by is None or can_manage_prices(by)):
-        current = product.floor_price
-        if (round_money(fields["floor_price"]) if fields["floor_price"] not in (None, "") else None) != current:
-            raise PermissionDeniedError(_("Only a price manager may change the floor price."))
+    for key in ("floor_price", "standard_cost"):
+        if key in fields and not (by is None or can_manage_prices(by)):
+            new = round_money(fields[key]) if fields[key] not in (None, "") else None
+            if new != getattr(product, key):
+                raise PermissionDeniedError(_("Only a price manager may change the floor price or the cost."))
     with transaction.atomic():
         locked = Product.objects.select_for_update().get(pk=product.pk)
         current = {key: getattr(locked, key) for key in PRODUCT_FIELDS}

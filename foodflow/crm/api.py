@@ -139,6 +139,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "tier_reason",
             "credit_limit",
             "payment_terms_days",
+            "invoice_per_order",
             "min_shelf_life_days",
             "min_shelf_life_percent",
             "invoice_title",
@@ -159,6 +160,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "tier_reason",
             "credit_limit",
             "payment_terms_days",
+            "invoice_per_order",
             "first_order_at",
             "created_at",
             "updated_at",
@@ -185,6 +187,9 @@ class CustomerQuerySerializer(serializers.Serializer):
 class CustomerCreditSerializer(serializers.Serializer):
     credit_limit = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365)
+    invoice_per_order = serializers.BooleanField(
+        required=False, help_text="One receivable per order instead of one per delivery."
+    )
 
 
 class CustomerTierSerializer(serializers.Serializer):

@@ -176,6 +176,11 @@ class CustomerForm(DuplicateConfirmMixin, StyledFormMixin, forms.Form):
 class CreditForm(StyledFormMixin, forms.Form):
     credit_limit = forms.DecimalField(label=_("Credit limit"), max_digits=14, decimal_places=2)
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"))
+    invoice_per_order = forms.BooleanField(
+        label=_("One receivable per order"),
+        required=False,
+        help_text=_("Otherwise each delivery makes its own receivable."),
+    )
 
 
 class TierOverrideForm(StyledFormMixin, forms.Form):

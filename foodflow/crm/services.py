@@ -216,8 +216,11 @@ def customer_update(*, by, customer: Customer, **fields) -> Customer:
     return locked
 
 
-def customer_set_credit(*, by, customer: Customer, credit_limit, payment_terms_days: int) -> Customer:
-    """Finance sets the credit limit and the payment terms (the rep does not)."""
+def customer_set_credit(
+    *, by, customer: Customer, credit_limit, payment_terms_days: int, invoice_per_order: bool | None = None
+) -> Customer:
+    """Finance sets the credit limit, the payment terms and whether receivables are raised
+    per order or per delivery (the rep does not)."""
     require_unless_system(by, can_set_credit)
     limit = round_money(credit_limit)
     if limit < 0 or not 0 <= int(payment_terms_days) <= 365:
@@ -231,7 +234,10 @@ def customer_set_credit(*, by, customer: Customer, credit_limit, payment_terms_d
             "payment_terms_days": [locked.payment_terms_days, int(payment_terms_days)],
         }
         locked.credit_limit, locked.payment_terms_days = limit, int(payment_terms_days)
-        locked.save(update_fields=["credit_limit", "payment_terms_days", "updated_at"])
+        if invoice_per_order is not None:
+            changes["invoice_per_order"] = [locked.invoice_per_order, bool(invoice_per_order)]
+            locked.invoice_per_order = bool(invoice_per_order)
+        locked.save(update_fields=["credit_limit", "payment_terms_days", "invoice_per_order", "updated_at"])
         audit_record(action="crm.credit_set", actor=by, obj=locked, changes=changes)
     return locked
 

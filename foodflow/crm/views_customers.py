@@ -278,7 +278,11 @@ def customer_detail_view(request, pk: int):
             "activity_form": ActivityForm(auto_id="id_activity_%s") if can_manage else None,
             "contact_form": ContactForm(auto_id="id_contact_%s") if can_manage else None,
             "credit_form": CreditForm(
-                initial={"credit_limit": customer.credit_limit, "payment_terms_days": customer.payment_terms_days},
+                initial={
+                    "credit_limit": customer.credit_limit,
+                    "payment_terms_days": customer.payment_terms_days,
+                    "invoice_per_order": customer.invoice_per_order,
+                },
                 auto_id="id_credit_%s",
             )
             if can_set_credit(user)

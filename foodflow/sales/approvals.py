@@ -183,7 +183,9 @@ def _authority_role(role: Role, amount: Decimal, roles: list[Role]) -> tuple[Rol
 def approval_plan(*, doc_type: str, facts: ApprovalFacts) -> list[PlannedStep]:
     """The steps a document with these facts needs, in order; empty when none."""
     policies = list(
-        ApprovalPolicy.objects.filter(doc_type=doc_type, is_active=True).select_related("approver_role").order_by("level", "pk")
+        ApprovalPolicy.objects.filter(doc_type=doc_type, is_active=True)
+        .select_related("approver_role")
+        .order_by("level", "pk")
     )
     roles = list(Role.objects.all())
     steps: dict[tuple[int, int], PlannedStep] = {}
@@ -359,8 +361,14 @@ def approvers_for(request: ApprovalRequest, step: ApprovalStep) -> list:
     except its owner and submitter."""
     from foodflow.accounts.models import User
 
-    candidates = User.objects.filter(is_active=True, roles=step.role).exclude(pk__in=[request.owner_id, request.submitted_by_id or 0])
-    return [user for user in candidates.select_related("org_unit") if can_approve_for(user, owner=request.owner, unit=request.unit)]
+    candidates = User.objects.filter(is_active=True, roles=step.role).exclude(
+        pk__in=[request.owner_id, request.submitted_by_id or 0]
+    )
+    return [
+        user
+        for user in candidates.select_related("org_unit")
+        if can_approve_for(user, owner=request.owner, unit=request.unit)
+    ]
 
 
 def _notify_step(request: ApprovalRequest, step: ApprovalStep) -> None:
@@ -385,7 +393,11 @@ def _notify_owner(request: ApprovalRequest, by, *, approve: bool, comment: str) 
     notify(
         recipients=recipients,
         kind=APPROVAL_DECIDED,
-        params={"document": request.document_label, "decision": _("approved") if approve else _("rejected"), "comment": comment},
+        params={
+            "document": request.document_label,
+            "decision": _("approved") if approve else _("rejected"),
+            "comment": comment,
+        },
     )
 
 
@@ -397,7 +409,7 @@ def _finish(request: ApprovalRequest, action: str, by) -> None:
         obj=request,
         action=action,
         by=by,
-        apply=lambda locked: (setattr(locked, "decided_at", timezone.now()) or ["decided_at"]),
+        apply=lambda locked: setattr(locked, "decided_at", timezone.now()) or ["decided_at"],
     )
     request.refresh_from_db(fields=["state", "decided_at"])
 

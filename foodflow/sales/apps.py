@@ -9,4 +9,4 @@ class SalesConfig(AppConfig):
 
     def ready(self):
         # approvables register with the engine; kinds, codes and the revenue source register too
-        from . import notices, permissions, receivables, review, services  # noqa: F401
+        from . import notices, panels, permissions, receivables, review, selectors, services  # noqa: F401

@@ -32,9 +32,9 @@ from .workflows import DELIVERY_FLOW, ORDER_FLOW
 def _planned_on_open_deliveries(order: SalesOrder) -> dict[int, Decimal]:
     """Reserved quantity already put on a planned (not yet shipped) delivery, per reservation."""
     taken: dict[int, Decimal] = {}
-    for reservation_id, quantity in DeliveryLine.objects.filter(delivery__order=order, delivery__state="planned").values_list(
-        "reservation_id", "quantity"
-    ):
+    for reservation_id, quantity in DeliveryLine.objects.filter(
+        delivery__order=order, delivery__state="planned"
+    ).values_list("reservation_id", "quantity"):
         taken[reservation_id] = taken.get(reservation_id, ZERO) + quantity
     return taken
 
@@ -56,7 +56,8 @@ def delivery_create(
         locked = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
         if locked.state not in ("reserved", "partially_delivered"):
             raise ReviewRefused(
-                _("Only an order with reserved stock is delivered; this one is %(state)s.") % {"state": locked.get_state_display()},
+                _("Only an order with reserved stock is delivered; this one is %(state)s.")
+                % {"state": locked.get_state_display()},
                 code="order_not_reserved",
             )
         taken = _planned_on_open_deliveries(locked)
@@ -71,7 +72,8 @@ def delivery_create(
             want = line.open_quantity if quantities is None else _quantity(quantities.get(line.pk, ZERO), line)
             if want > line.open_quantity:
                 raise ValidationFailed(
-                    _("Line %(position)s: only %(open)s are still to deliver.") % {"position": line.position, "open": line.open_quantity},
+                    _("Line %(position)s: only %(open)s are still to deliver.")
+                    % {"position": line.position, "open": line.open_quantity},
                     code="more_than_ordered",
                     fields={f"quantities.{line.pk}": [_("Too much.")]},
                 )
@@ -86,7 +88,8 @@ def delivery_create(
                 picks.append((line, reservation, quantity))
             if want > 0 and quantities is not None:
                 raise ValidationFailed(
-                    _("Line %(position)s: %(short)s more than is reserved.") % {"position": line.position, "short": want},
+                    _("Line %(position)s: %(short)s more than is reserved.")
+                    % {"position": line.position, "short": want},
                     code="more_than_reserved",
                     fields={f"quantities.{line.pk}": [_("Not reserved.")]},
                 )
@@ -113,7 +116,9 @@ def delivery_create(
             for line, reservation, quantity in picks
         )
         workflow_started(workflow=DELIVERY_FLOW, obj=delivery, by=by)
-        audit_record(action="delivery.created", actor=by, obj=delivery, changes={"order": str(locked), "lines": len(picks)})
+        audit_record(
+            action="delivery.created", actor=by, obj=delivery, changes={"order": str(locked), "lines": len(picks)}
+        )
         customer_notice(order=locked, kind="delivery_date", on=planned_date)
     return delivery
 
@@ -140,7 +145,9 @@ def delivery_ship(*, by, delivery: Delivery) -> Delivery:
     require_unless_system(by, can_manage_deliveries)
     with transaction.atomic():
         order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=delivery.order_id)
-        lines = list(delivery.lines.select_related("order_line", "reservation").order_by("order_line__product_id", "pk"))
+        lines = list(
+            delivery.lines.select_related("order_line", "reservation").order_by("order_line__product_id", "pk")
+        )
         order_lines = {line.pk: line for line in OrderLine.objects.select_for_update().filter(order=order)}
         amount_before = dict(
             DeliveryLine.objects.filter(order_line__order=order, delivery__state__in=("shipped", "received"))
@@ -163,7 +170,13 @@ def delivery_ship(*, by, delivery: Delivery) -> Delivery:
 
         delivery = transition(workflow=DELIVERY_FLOW, obj=delivery, action="ship", by=by, apply=apply)
         complete = all(line.open_quantity == 0 for line in order_lines.values())
-        order = transition(workflow=ORDER_FLOW, obj=order, action="ship_all" if complete else "ship_part", by=by, changes={"delivery": delivery.number})
+        order = transition(
+            workflow=ORDER_FLOW,
+            obj=order,
+            action="ship_all" if complete else "ship_part",
+            by=by,
+            changes={"delivery": delivery.number},
+        )
         if order.customer.invoice_per_order:
             if complete:
                 invoice_for_order(order=order, by=by)
@@ -175,13 +188,17 @@ def delivery_ship(*, by, delivery: Delivery) -> Delivery:
 def delivery_receive(*, by, delivery: Delivery, received_on: date | None = None, signed_by: str = "") -> Delivery:
     require_unless_system(by, can_manage_deliveries)
     if not signed_by.strip():
-        raise ValidationFailed(_("Who signed for it?"), code="signed_by_missing", fields={"signed_by": [_("Who signed for it?")]})
+        raise ValidationFailed(
+            _("Who signed for it?"), code="signed_by_missing", fields={"signed_by": [_("Who signed for it?")]}
+        )
     received_on = received_on or timezone.localdate()
 
     def check(locked):
         if received_on < timezone.localtime(locked.shipped_at).date():
             raise ValidationFailed(
-                _("Received before it was shipped?"), code="received_before_shipped", fields={"received_on": [_("Received before it was shipped?")]}
+                _("Received before it was shipped?"),
+                code="received_before_shipped",
+                fields={"received_on": [_("Received before it was shipped?")]},
             )
 
     def apply(locked):
@@ -202,7 +219,11 @@ def order_close_short(*, by, order: SalesOrder, reason: str) -> SalesOrder:
     order counts as delivered and (if invoiced per order) its receivable is raised now."""
     require_unless_system(by, can_manage_deliveries)
     if not reason.strip():
-        raise ValidationFailed(_("Say why the rest is not delivered."), code="reason_missing", fields={"reason": [_("Say why the rest is not delivered.")]})
+        raise ValidationFailed(
+            _("Say why the rest is not delivered."),
+            code="reason_missing",
+            fields={"reason": [_("Say why the rest is not delivered.")]},
+        )
     with transaction.atomic():
         if Delivery.objects.filter(order=order, state="planned").exists():
             raise ReviewRefused(_("Ship or cancel the planned delivery notes first."), code="deliveries_planned")
@@ -217,4 +238,3 @@ def order_close_short(*, by, order: SalesOrder, reason: str) -> SalesOrder:
         if locked.customer.invoice_per_order:
             invoice_for_order(order=locked, by=by)
     return locked
-

@@ -45,7 +45,9 @@ class ContactChannel(models.TextChoices):
 
 class Inquiry(TrackedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="inquiries")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="inquiries"
+    )
     owner = models.ForeignKey(USER, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="inquiries")
     channel = models.CharField(_("received by"), max_length=16, choices=ContactChannel.choices)
     received_on = models.DateField(_("received on"))
@@ -142,7 +144,9 @@ class Quotation(CommercialDocument):
     )
     valid_until = models.DateField(_("valid until"))
     language = models.CharField(_("language of the PDF"), max_length=8, default="zh-hans")
-    state = models.CharField(_("state"), max_length=20, choices=QUOTATION_FLOW.choices(), default=QUOTATION_FLOW.initial)
+    state = models.CharField(
+        _("state"), max_length=20, choices=QUOTATION_FLOW.choices(), default=QUOTATION_FLOW.initial
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("customer decided at"), null=True, blank=True)
     decline_reason = models.CharField(_("reason given by the customer"), max_length=200, blank=True)
@@ -220,8 +224,10 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_idempotency_key")]
 
+    # --- approval engine -------------------------------------------------------------------------
 
-# --- approval engine -------------------------------------------------------------------------
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"
 
 
 class DocType(models.TextChoices):
@@ -240,12 +246,14 @@ class ApprovalPolicy(TrackedModel):
         ALWAYS = "always", pgettext_lazy("approval condition", "Always")
         AMOUNT_OVER = "amount_over", pgettext_lazy("approval condition", "Total above the threshold")
         DISCOUNT_OVER = "discount_over", pgettext_lazy("approval condition", "A line discount above the threshold")
-        DISCOUNT_ABOVE_CEILING = "discount_above_ceiling", pgettext_lazy(
-            "approval condition", "A line discount above the owner's ceiling"
+        DISCOUNT_ABOVE_CEILING = (
+            "discount_above_ceiling",
+            pgettext_lazy("approval condition", "A line discount above the owner's ceiling"),
         )
         BELOW_FLOOR = "below_floor", pgettext_lazy("approval condition", "A net price below the floor price")
-        TERMS_LONGER = "terms_longer", pgettext_lazy(
-            "approval condition", "Payment terms longer than the customer's standard"
+        TERMS_LONGER = (
+            "terms_longer",
+            pgettext_lazy("approval condition", "Payment terms longer than the customer's standard"),
         )
         CREDIT_OVER = "credit_over", pgettext_lazy("approval condition", "Credit exposure above the limit")
 
@@ -287,7 +295,9 @@ class ApprovalRequest(models.Model):
     amount = MoneyField(_("amount"), default=ZERO)
     fingerprint = models.CharField(max_length=64)
     state = models.CharField(_("state"), max_length=16, choices=APPROVAL_FLOW.choices(), default=APPROVAL_FLOW.initial)
-    submitted_by = models.ForeignKey(USER, verbose_name=_("submitted by"), null=True, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        USER, verbose_name=_("submitted by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField(_("submitted at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
@@ -315,7 +325,9 @@ class ApprovalStep(models.Model):
     role = models.ForeignKey(Role, verbose_name=_("approver role"), on_delete=models.PROTECT, related_name="+")
     reasons = models.JSONField(_("reasons"), default=list)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.WAITING)
-    decided_by = models.ForeignKey(USER, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        USER, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     comment = models.CharField(_("comment"), max_length=300, blank=True)
 
@@ -352,6 +364,9 @@ class OrderReview(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("order review")
 
+    def __str__(self):
+        return f"{self.order} {self.decision}"
+
 
 class CustomerNotice(models.Model):
     """What we told the customer (a promised date, a delivery date): kept as sent."""
@@ -373,8 +388,10 @@ class CustomerNotice(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("customer notice")
 
+    # --- delivery ---------------------------------------------------------------------------------
 
-# --- delivery ---------------------------------------------------------------------------------
+    def __str__(self):
+        return self.subject
 
 
 class Delivery(TrackedModel):
@@ -402,12 +419,18 @@ class Delivery(TrackedModel):
 
 class DeliveryLine(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, verbose_name=_("order line"), on_delete=models.PROTECT, related_name="delivery_lines")
+    order_line = models.ForeignKey(
+        OrderLine, verbose_name=_("order line"), on_delete=models.PROTECT, related_name="delivery_lines"
+    )
     reservation = models.ForeignKey(
         Reservation, verbose_name=_("reservation"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    lot = models.ForeignKey(Lot, verbose_name=_("lot"), null=True, blank=True, on_delete=models.PROTECT, related_name="delivery_lines")
-    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(
+        Lot, verbose_name=_("lot"), null=True, blank=True, on_delete=models.PROTECT, related_name="delivery_lines"
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
     amount = MoneyField(_("amount (tax incl.)"), default=ZERO)
 
@@ -415,8 +438,10 @@ class DeliveryLine(models.Model):
         ordering = ["order_line__position", "id"]
         verbose_name = _("delivery line")
 
+    # --- receivables ------------------------------------------------------------------------------
 
-# --- receivables ------------------------------------------------------------------------------
+    def __str__(self):
+        return f"{self.delivery} {self.lot} × {self.quantity}"
 
 
 class Invoice(TrackedModel):
@@ -454,7 +479,9 @@ class Invoice(TrackedModel):
         verbose_name_plural = _("receivables")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(paid_amount__gte=0) & models.Q(credited_amount__gte=0) & models.Q(written_off_amount__gte=0),
+                condition=models.Q(paid_amount__gte=0)
+                & models.Q(credited_amount__gte=0)
+                & models.Q(written_off_amount__gte=0),
                 name="invoice_parts_not_negative",
             ),
         ]
@@ -488,7 +515,9 @@ class Payment(TrackedModel):
         ordering = ["-received_on", "-id"]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
-        constraints = [models.CheckConstraint(condition=models.Q(unallocated__gte=0), name="payment_unallocated_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(unallocated__gte=0), name="payment_unallocated_not_negative")
+        ]
 
     def __str__(self):
         return self.number
@@ -505,6 +534,9 @@ class PaymentAllocation(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("payment allocation")
 
+    def __str__(self):
+        return f"{self.payment} → {self.invoice}: {self.amount}"
+
 
 class WriteOff(TrackedModel):
     class State(models.TextChoices):
@@ -512,7 +544,9 @@ class WriteOff(TrackedModel):
         DONE = "done", pgettext_lazy("write-off state", "Written off")
         REJECTED = "rejected", pgettext_lazy("write-off state", "Rejected")
 
-    invoice = models.ForeignKey(Invoice, verbose_name=_("receivable"), on_delete=models.PROTECT, related_name="write_offs")
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("receivable"), on_delete=models.PROTECT, related_name="write_offs"
+    )
     amount = MoneyField(_("amount"))
     reason = models.CharField(_("reason"), max_length=300)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
@@ -557,13 +591,23 @@ class ReturnLine(models.Model):
     class Meta:
         verbose_name = _("return line")
 
+    def __str__(self):
+        return f"{self.customer_return} × {self.quantity}"
+
 
 class CreditNote(TrackedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+")
-    order = models.ForeignKey(SalesOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="credit_notes")
+    order = models.ForeignKey(
+        SalesOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="credit_notes"
+    )
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("receivable"), null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+        Invoice,
+        verbose_name=_("receivable"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
     )
     customer_return = models.OneToOneField(
         CustomerReturn, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_note"

@@ -63,7 +63,8 @@ def customer_notice(*, order: SalesOrder, kind: str, on: date) -> CustomerNotice
         if kind == CustomerNotice.Kind.PROMISED_DATE:
             subject = _("Order %(order)s: promised delivery date %(date)s") % {"order": order.number, "date": on}
             body = _(
-                "Dear customer, your order %(order)s (your reference %(reference)s) will be delivered on or before %(date)s."
+                "Dear customer, your order %(order)s (your reference %(reference)s) "
+                "will be delivered on or before %(date)s."
             ) % {"order": order.number, "reference": order.customer_reference or "-", "date": on}
         else:
             subject = _("Order %(order)s: delivery on %(date)s") % {"order": order.number, "date": on}

@@ -69,7 +69,9 @@ def _positive_money(value, field: str) -> Decimal:
 # --- receivables ---------------------------------------------------------------------------------
 
 
-def _invoice_create(*, order: SalesOrder, delivery: Delivery | None, amount: Decimal, tax: Decimal, by, on: date | None = None) -> Invoice:
+def _invoice_create(
+    *, order: SalesOrder, delivery: Delivery | None, amount: Decimal, tax: Decimal, by, on: date | None = None
+) -> Invoice:
     on = on or timezone.localdate()
     invoice = Invoice.objects.create(
         number=number_next(doc_type="AR", on=on),
@@ -84,7 +86,9 @@ def _invoice_create(*, order: SalesOrder, delivery: Delivery | None, amount: Dec
         created_by=acting_user(by),
     )
     workflow_started(workflow=INVOICE_FLOW, obj=invoice, by=by)
-    audit_record(action="receivable.created", actor=by, obj=invoice, changes={"order": str(order), "amount": str(amount)})
+    audit_record(
+        action="receivable.created", actor=by, obj=invoice, changes={"order": str(order), "amount": str(amount)}
+    )
     return invoice
 
 
@@ -106,9 +110,19 @@ def invoice_for_delivery(*, delivery: Delivery, by) -> Invoice:
 
 def invoice_for_order(*, order: SalesOrder, by) -> Invoice:
     """One receivable for everything delivered on the order (customers invoiced per order)."""
-    lines = list(DeliveryLine.objects.filter(delivery__order=order, delivery__state__in=("shipped", "received")).select_related("order_line"))
+    lines = list(
+        DeliveryLine.objects.filter(delivery__order=order, delivery__state__in=("shipped", "received")).select_related(
+            "order_line"
+        )
+    )
     amount = document_total(dl.amount for dl in lines)
-    return _invoice_create(order=order, delivery=None, amount=amount, tax=_tax_of((dl.amount, dl.order_line.vat_rate) for dl in lines), by=by)
+    return _invoice_create(
+        order=order,
+        delivery=None,
+        amount=amount,
+        tax=_tax_of((dl.amount, dl.order_line.vat_rate) for dl in lines),
+        by=by,
+    )
 
 
 def invoice_issue(*, by, invoice: Invoice, vat_type: str, vat_number: str, vat_date: date | None = None) -> Invoice:
@@ -123,7 +137,11 @@ def invoice_issue(*, by, invoice: Invoice, vat_type: str, vat_number: str, vat_d
         raise ValidationFailed(code="invalid_vat_invoice", fields=errors)
 
     def apply(locked):
-        locked.vat_type, locked.vat_number, locked.vat_date = vat_type, vat_number.strip(), vat_date or timezone.localdate()
+        locked.vat_type, locked.vat_number, locked.vat_date = (
+            vat_type,
+            vat_number.strip(),
+            vat_date or timezone.localdate(),
+        )
         return ["vat_type", "vat_number", "vat_date"]
 
     return transition(workflow=INVOICE_FLOW, obj=invoice, action="issue", by=by, apply=apply)
@@ -132,7 +150,11 @@ def invoice_issue(*, by, invoice: Invoice, vat_type: str, vat_number: str, vat_d
 def _settle_if_done(invoice: Invoice, by) -> None:
     """A receivable with nothing open is settled; its order closes when all of it is."""
     if invoice.open_amount == 0 and invoice.state in ("open", "issued"):
-        action = "write_off" if invoice.written_off_amount > 0 and invoice.paid_amount + invoice.credited_amount == 0 else "settle"
+        action = (
+            "write_off"
+            if invoice.written_off_amount > 0 and invoice.paid_amount + invoice.credited_amount == 0
+            else "settle"
+        )
         transition(workflow=INVOICE_FLOW, obj=invoice, action=action, by=None)
         _order_complete_if_paid(invoice.order_id, by)
 
@@ -144,7 +166,9 @@ def _order_complete_if_paid(order_id: int, by) -> None:
     invoices = Invoice.objects.filter(order=order)
     if not invoices.exists() or invoices.filter(state__in=("open", "issued")).exists():
         return
-    delivered = Delivery.objects.filter(order=order, state__in=("shipped", "received")).aggregate(t=Sum("total"))["t"] or ZERO
+    delivered = (
+        Delivery.objects.filter(order=order, state__in=("shipped", "received")).aggregate(t=Sum("total"))["t"] or ZERO
+    )
     if (invoices.aggregate(t=Sum("amount"))["t"] or ZERO) < delivered:
         return
     transition(workflow=ORDER_FLOW, obj=order, action="complete", by=None)
@@ -170,7 +194,11 @@ def payment_record(
     amount = _positive_money(amount, "amount")
     received_on = received_on or timezone.localdate()
     if received_on > timezone.localdate():
-        raise ValidationFailed(_("The date is in the future."), code="date_in_future", fields={"received_on": [_("The date is in the future.")]})
+        raise ValidationFailed(
+            _("The date is in the future."),
+            code="date_in_future",
+            fields={"received_on": [_("The date is in the future.")]},
+        )
     if method not in Payment.Method.values:
         raise ValidationFailed(code="invalid_method", fields={"method": [_("Choose a method.")]})
     with transaction.atomic():
@@ -184,7 +212,9 @@ def payment_record(
             reference=reference.strip()[:64],
             created_by=acting_user(by),
         )
-        audit_record(action="payment.recorded", actor=by, obj=payment, changes={"amount": str(amount), "customer": customer.code})
+        audit_record(
+            action="payment.recorded", actor=by, obj=payment, changes={"amount": str(amount), "customer": customer.code}
+        )
         if allocations:
             payment_allocate(by=by, payment=payment, allocations=allocations)
         elif auto_allocate:
@@ -207,25 +237,41 @@ def payment_allocate(*, by, payment: Payment, allocations: list[tuple[Invoice, o
         total = sum(wanted.values(), ZERO)
         if total > locked_payment.unallocated:
             raise PaymentRefused(
-                _("Only %(left)s of payment %(payment)s is left to allocate.") % {"left": locked_payment.unallocated, "payment": locked_payment.number},
+                _("Only %(left)s of payment %(payment)s is left to allocate.")
+                % {"left": locked_payment.unallocated, "payment": locked_payment.number},
                 code="over_payment_amount",
             )
         created = []
         for invoice_id, amount in sorted(wanted.items()):
             invoice = invoices[invoice_id]
             if invoice.customer_id != locked_payment.customer_id:
-                raise PaymentRefused(_("Receivable %(invoice)s is another customer's.") % {"invoice": invoice.number}, code="other_customer")
+                raise PaymentRefused(
+                    _("Receivable %(invoice)s is another customer's.") % {"invoice": invoice.number},
+                    code="other_customer",
+                )
             if invoice.state not in ("open", "issued"):
-                raise PaymentRefused(_("Receivable %(invoice)s is closed.") % {"invoice": invoice.number}, code="invoice_closed")
+                raise PaymentRefused(
+                    _("Receivable %(invoice)s is closed.") % {"invoice": invoice.number}, code="invoice_closed"
+                )
             if amount > invoice.open_amount:
                 raise PaymentRefused(
-                    _("Receivable %(invoice)s has only %(open)s open.") % {"invoice": invoice.number, "open": invoice.open_amount},
+                    _("Receivable %(invoice)s has only %(open)s open.")
+                    % {"invoice": invoice.number, "open": invoice.open_amount},
                     code="over_invoice_amount",
                 )
             invoice.paid_amount += amount
             invoice.save(update_fields=["paid_amount", "updated_at"])
-            created.append(PaymentAllocation.objects.create(payment=locked_payment, invoice=invoice, amount=amount, by=acting_user(by)))
-            audit_record(action="payment.allocated", actor=by, obj=invoice, changes={"payment": locked_payment.number, "amount": str(amount)})
+            created.append(
+                PaymentAllocation.objects.create(
+                    payment=locked_payment, invoice=invoice, amount=amount, by=acting_user(by)
+                )
+            )
+            audit_record(
+                action="payment.allocated",
+                actor=by,
+                obj=invoice,
+                changes={"payment": locked_payment.number, "amount": str(amount)},
+            )
         locked_payment.unallocated -= total
         locked_payment.save(update_fields=["unallocated", "updated_at"])
         for invoice in invoices.values():
@@ -238,7 +284,9 @@ def payment_allocate_auto(*, by, payment: Payment) -> list[PaymentAllocation]:
     """Oldest due first, as far as the payment goes."""
     left = Payment.objects.get(pk=payment.pk).unallocated
     plan = []
-    for invoice in Invoice.objects.filter(customer_id=payment.customer_id, state__in=("open", "issued")).order_by("due_date", "pk"):
+    for invoice in Invoice.objects.filter(customer_id=payment.customer_id, state__in=("open", "issued")).order_by(
+        "due_date", "pk"
+    ):
         if left <= 0:
             break
         take = min(left, invoice.open_amount)
@@ -256,18 +304,33 @@ def writeoff_request(*, by, invoice: Invoice, amount, reason: str) -> WriteOff:
         raise PermissionDeniedError(_("Only finance writes off receivables."), code="finance_only")
     amount = _positive_money(amount, "amount")
     if not reason.strip():
-        raise ValidationFailed(_("Say why it is written off."), code="reason_missing", fields={"reason": [_("Say why it is written off.")]})
+        raise ValidationFailed(
+            _("Say why it is written off."), code="reason_missing", fields={"reason": [_("Say why it is written off.")]}
+        )
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        pending = WriteOff.objects.filter(invoice=locked, state=WriteOff.State.PENDING).aggregate(t=Sum("amount"))["t"] or ZERO
+        pending = (
+            WriteOff.objects.filter(invoice=locked, state=WriteOff.State.PENDING).aggregate(t=Sum("amount"))["t"]
+            or ZERO
+        )
         if amount + pending > locked.open_amount:
             raise PaymentRefused(
-                _("Only %(open)s is open on %(invoice)s.") % {"open": locked.open_amount - pending, "invoice": locked.number},
+                _("Only %(open)s is open on %(invoice)s.")
+                % {"open": locked.open_amount - pending, "invoice": locked.number},
                 code="over_invoice_amount",
             )
-        writeoff = WriteOff.objects.create(invoice=locked, amount=amount, reason=reason.strip()[:300], created_by=acting_user(by))
-        request = approvals.approval_submit(doc_type=DocType.WRITE_OFF, obj=writeoff, by=by, label=f"{locked.number} −{amount}")
-        audit_record(action="receivable.write_off_requested", actor=by, obj=locked, changes={"amount": str(amount), "reason": reason})
+        writeoff = WriteOff.objects.create(
+            invoice=locked, amount=amount, reason=reason.strip()[:300], created_by=acting_user(by)
+        )
+        request = approvals.approval_submit(
+            doc_type=DocType.WRITE_OFF, obj=writeoff, by=by, label=f"{locked.number} −{amount}"
+        )
+        audit_record(
+            action="receivable.write_off_requested",
+            actor=by,
+            obj=locked,
+            changes={"amount": str(amount), "reason": reason},
+        )
         if request is None:
             _writeoff_approved(writeoff, by)
     return writeoff
@@ -301,7 +364,9 @@ register_approvable(
 # --- returns and credit notes ------------------------------------------------------------------
 
 
-def credit_note_create(*, by, order: SalesOrder, amount, reason: str, invoice: Invoice | None = None, customer_return=None) -> CreditNote:
+def credit_note_create(
+    *, by, order: SalesOrder, amount, reason: str, invoice: Invoice | None = None, customer_return=None
+) -> CreditNote:
     """A credit to the customer: set against the receivable as far as it is open; the rest
     stays with the customer as credit."""
     require_unless_system(by, lambda user: can_manage_receivables(user) or can_manage_returns(user))
@@ -321,7 +386,9 @@ def credit_note_create(*, by, order: SalesOrder, amount, reason: str, invoice: I
             reason=reason[:300],
             created_by=acting_user(by),
         )
-        audit_record(action="credit_note.created", actor=by, obj=note, changes={"amount": str(amount), "applied": str(applied)})
+        audit_record(
+            action="credit_note.created", actor=by, obj=note, changes={"amount": str(amount), "applied": str(applied)}
+        )
         if locked is not None and applied > 0:
             locked.credited_amount += applied
             locked.save(update_fields=["credited_amount", "updated_at"])
@@ -330,13 +397,22 @@ def credit_note_create(*, by, order: SalesOrder, amount, reason: str, invoice: I
 
 
 def return_create(
-    *, by, delivery: Delivery, lines: list[tuple[DeliveryLine, object, str]], reason: str, received_on: date | None = None
+    *,
+    by,
+    delivery: Delivery,
+    lines: list[tuple[DeliveryLine, object, str]],
+    reason: str,
+    received_on: date | None = None,
 ) -> CustomerReturn:
     """Goods back from the customer to their lot: restocked, or received and scrapped; the
     credit note follows the order line's net price."""
     require_unless_system(by, can_manage_returns)
     if not reason.strip():
-        raise ValidationFailed(_("Say why the goods came back."), code="reason_missing", fields={"reason": [_("Say why the goods came back.")]})
+        raise ValidationFailed(
+            _("Say why the goods came back."),
+            code="reason_missing",
+            fields={"reason": [_("Say why the goods came back.")]},
+        )
     if delivery.state not in ("shipped", "received"):
         raise PaymentRefused(_("Only shipped goods come back."), code="delivery_not_shipped")
     with transaction.atomic():
@@ -359,22 +435,57 @@ def return_create(
                     fields={f"lines.{index}.quantity": [_("Too much.")]},
                 )
             if disposition not in ReturnLine.Disposition.values:
-                raise ValidationFailed(code="invalid_disposition", fields={f"lines.{index}.disposition": [_("Restock or scrap.")]})
-            stock_return(by=None, lot=dl.lot, warehouse=dl.warehouse, quantity=quantity, reference=customer_return.number, note=reason[:200])
+                raise ValidationFailed(
+                    code="invalid_disposition", fields={f"lines.{index}.disposition": [_("Restock or scrap.")]}
+                )
+            stock_return(
+                by=None,
+                lot=dl.lot,
+                warehouse=dl.warehouse,
+                quantity=quantity,
+                reference=customer_return.number,
+                note=reason[:200],
+            )
             if disposition == ReturnLine.Disposition.SCRAP:
                 stock_scrap(by=None, lot=dl.lot, warehouse=dl.warehouse, quantity=quantity, reason=reason[:200])
             line: OrderLine = dl.order_line
-            amount = dl.amount if quantity == dl.quantity else line_amount(unit_price=line.unit_price, quantity=quantity, discount=line.discount)
+            amount = (
+                dl.amount
+                if quantity == dl.quantity
+                else line_amount(unit_price=line.unit_price, quantity=quantity, discount=line.discount)
+            )
             amounts.append(amount)
-            ReturnLine.objects.create(customer_return=customer_return, delivery_line=dl, quantity=quantity, disposition=disposition, amount=amount)
+            ReturnLine.objects.create(
+                customer_return=customer_return,
+                delivery_line=dl,
+                quantity=quantity,
+                disposition=disposition,
+                amount=amount,
+            )
             OrderLine.objects.filter(pk=line.pk).update(returned_quantity=line.returned_quantity + quantity)
         if not amounts:
-            raise ValidationFailed(_("Add at least one line."), code="no_lines", fields={"lines": [_("Add at least one line.")]})
+            raise ValidationFailed(
+                _("Add at least one line."), code="no_lines", fields={"lines": [_("Add at least one line.")]}
+            )
         customer_return.total = document_total(amounts)
         customer_return.save(update_fields=["total"])
-        invoice = Invoice.objects.filter(delivery=delivery).first() or Invoice.objects.filter(order=delivery.order).first()
-        credit_note_create(by=None, order=delivery.order, amount=customer_return.total, reason=reason, invoice=invoice, customer_return=customer_return)
-        audit_record(action="return.recorded", actor=by, obj=customer_return, changes={"delivery": delivery.number, "total": str(customer_return.total)})
+        invoice = (
+            Invoice.objects.filter(delivery=delivery).first() or Invoice.objects.filter(order=delivery.order).first()
+        )
+        credit_note_create(
+            by=None,
+            order=delivery.order,
+            amount=customer_return.total,
+            reason=reason,
+            invoice=invoice,
+            customer_return=customer_return,
+        )
+        audit_record(
+            action="return.recorded",
+            actor=by,
+            obj=customer_return,
+            changes={"delivery": delivery.number, "total": str(customer_return.total)},
+        )
     return customer_return
 
 

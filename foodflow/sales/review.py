@@ -142,7 +142,9 @@ def order_review_check(*, order: SalesOrder, on: date | None = None) -> ReviewFi
         already = min(reserved.get(line.product_id, ZERO), line.open_quantity)
         reserved[line.product_id] = reserved.get(line.product_id, ZERO) - already
         wanted.append((line, already, line.open_quantity - already))
-    plans = allocation_plans(requests=[(line.product, need) for line, _, need in wanted], on=on, requirement=requirement)
+    plans = allocation_plans(
+        requests=[(line.product, need) for line, _, need in wanted], on=on, requirement=requirement
+    )
     ready_dates = []
     for (line, already, need), plan in zip(wanted, plans, strict=True):
         finding = LineFinding(
@@ -158,7 +160,9 @@ def order_review_check(*, order: SalesOrder, on: date | None = None) -> ReviewFi
         )
         if finding.short > 0:
             try:
-                finding.ready_date = earliest_ready_date(product=line.product, quantity=finding.short, start=on + timedelta(days=1))
+                finding.ready_date = earliest_ready_date(
+                    product=line.product, quantity=finding.short, start=on + timedelta(days=1)
+                )
                 ready_dates.append(finding.ready_date)
             except NoCapacity as error:
                 finding.capacity_error = error.message
@@ -238,7 +242,10 @@ def order_review_decide(
             by_line = {line.pk: line for line in locked.lines.select_related("product")}
             for finding in sorted(findings.short_lines, key=lambda f: by_line[f.line_id].product_id):
                 production_request_create(
-                    by=None, product=by_line[finding.line_id].product, quantity=finding.short, reference=order_reference(locked)
+                    by=None,
+                    product=by_line[finding.line_id].product,
+                    quantity=finding.short,
+                    reference=order_reference(locked),
                 )
             locked = _to(locked, "await_production", by, note, promised=promised, tell_customer=True)
         elif decision == Decision.PARTIAL:
@@ -246,20 +253,26 @@ def order_review_decide(
                 raise ReviewRefused(_("Nothing is in stock to deliver now."), code="nothing_available")
             if promised_date is None:
                 raise ValidationFailed(
-                    _("Give the date for the rest."), code="date_missing", fields={"promised_date": [_("Give the date for the rest.")]}
+                    _("Give the date for the rest."),
+                    code="date_missing",
+                    fields={"promised_date": [_("Give the date for the rest.")]},
                 )
             _reserve_available(locked, findings, by, allow_partial=True)
             locked = _to(locked, "reserve", by, note, promised=promised, tell_customer=True)
         elif decision == Decision.RETURN:
             if not note.strip():
-                raise ValidationFailed(_("Say why it goes back to sales."), code="reason_missing", fields={"note": [_("Say why it goes back to sales.")]})
+                raise ValidationFailed(
+                    _("Say why it goes back to sales."),
+                    code="reason_missing",
+                    fields={"note": [_("Say why it goes back to sales.")]},
+                )
             locked = transition(
                 workflow=ORDER_FLOW,
                 obj=locked,
                 action="return_to_sales",
                 by=by,
                 reason=note,
-                apply=lambda o: (setattr(o, "return_reason", note[:200]) or ["return_reason"]),
+                apply=lambda o: setattr(o, "return_reason", note[:200]) or ["return_reason"],
             )
         else:  # credit hold
             locked = transition(workflow=ORDER_FLOW, obj=locked, action="hold_credit", by=by, reason=note)
@@ -292,23 +305,34 @@ def order_reserve_rest(*, by, order: SalesOrder) -> SalesOrder:
     with transaction.atomic():
         locked = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
         if locked.state not in ("reserved", "partially_delivered"):
-            raise ReviewRefused(_("Only an order already reserved in part gets the rest reserved."), code="not_partially_reserved")
+            raise ReviewRefused(
+                _("Only an order already reserved in part gets the rest reserved."), code="not_partially_reserved"
+            )
         findings = order_review_check(order=locked)
         if not any(f.available > 0 for f in findings.lines):
             raise ReviewRefused(_("Nothing more is in stock for this order."), code="nothing_available")
         _reserve_available(locked, findings, by, allow_partial=True)
-        audit_record(action="order.rest_reserved", actor=by, obj=locked, changes={"lines": [f.sku for f in findings.lines if f.available > 0]})
+        audit_record(
+            action="order.rest_reserved",
+            actor=by,
+            obj=locked,
+            changes={"lines": [f.sku for f in findings.lines if f.available > 0]},
+        )
     return locked
 
 
 def order_release_all(*, order: SalesOrder, by=None, note: str = "", cancel_production: bool = False) -> int:
     """Give back every open reservation of the order (cancellation, amendment, short close)."""
     released = 0
-    for reservation in Reservation.objects.filter(reference=order_reference(order), status=Reservation.Status.ACTIVE).order_by("product_id", "pk"):
+    for reservation in Reservation.objects.filter(
+        reference=order_reference(order), status=Reservation.Status.ACTIVE
+    ).order_by("product_id", "pk"):
         stock_release(by=None, reservation=reservation, note=note[:200])
         released += 1
     if cancel_production:
-        for request in ProductionRequest.objects.filter(reference=order_reference(order), status=ProductionRequest.Status.PLANNED):
+        for request in ProductionRequest.objects.filter(
+            reference=order_reference(order), status=ProductionRequest.Status.PLANNED
+        ):
             production_request_cancel(by=None, request=request, reason=note or _("Order cancelled."))
     return released
 
@@ -320,7 +344,11 @@ def credit_release_request(*, by, order: SalesOrder, reason: str):
     if by is None or not can_manage_receivables(by):
         raise PermissionDeniedError(_("Only finance lifts a credit block."), code="finance_only")
     if not reason.strip():
-        raise ValidationFailed(_("Say why the block can be lifted."), code="reason_missing", fields={"reason": [_("Say why the block can be lifted.")]})
+        raise ValidationFailed(
+            _("Say why the block can be lifted."),
+            code="reason_missing",
+            fields={"reason": [_("Say why the block can be lifted.")]},
+        )
     with transaction.atomic():
         locked = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
         if locked.state != "credit_hold":
@@ -350,7 +378,9 @@ def _credit_released(order, by) -> None:
         locked.credit_override = True
         return ["credit_override"]
 
-    transition(workflow=ORDER_FLOW, obj=order, action="release_credit", by=None, apply=apply, changes={"approved_by": str(by)})
+    transition(
+        workflow=ORDER_FLOW, obj=order, action="release_credit", by=None, apply=apply, changes={"approved_by": str(by)}
+    )
 
 
 register_approvable(

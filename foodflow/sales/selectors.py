@@ -9,12 +9,16 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from foodflow.core.money import ZERO
+from foodflow.core.search import SearchHit, SearchProvider, register_provider
 
-from .models import CreditNote, Delivery, Invoice, OrderLine, Payment, PaymentAllocation, SalesOrder
+from .models import CreditNote, Delivery, Invoice, OrderLine, Payment, PaymentAllocation, Quotation, SalesOrder
+from .permissions import can_view_receivables, docs_in_scope, receivables_in_scope
 from .workflows import ORDER_OPEN
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -163,8 +167,15 @@ def reconciliation(*, orders: QuerySet[SalesOrder], on: date | None = None) -> l
         .values_list("order_id")
         .annotate(total=Sum("total"))
     )
-    invoiced, paid, written_off, overdue = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), set()
-    for row in Invoice.objects.filter(order_id__in=ids).values("order_id", "amount", "paid_amount", "written_off_amount", "due_date", "state", "credited_amount"):
+    invoiced, paid, written_off, overdue = (
+        defaultdict(lambda: ZERO),
+        defaultdict(lambda: ZERO),
+        defaultdict(lambda: ZERO),
+        set(),
+    )
+    for row in Invoice.objects.filter(order_id__in=ids).values(
+        "order_id", "amount", "paid_amount", "written_off_amount", "due_date", "state", "credited_amount"
+    ):
         invoiced[row["order_id"]] += row["amount"]
         paid[row["order_id"]] += row["paid_amount"]
         written_off[row["order_id"]] += row["written_off_amount"]
@@ -195,9 +206,7 @@ def reconciliation(*, orders: QuerySet[SalesOrder], on: date | None = None) -> l
         if w:
             reasons.append(_("Written off: %(amount)s.") % {"amount": w})
         if p + c + w < i:
-            reasons.append(
-                _("Payment overdue.") if order.pk in overdue else _("Not fully paid yet (not due).")
-            )
+            reasons.append(_("Payment overdue.") if order.pk in overdue else _("Not fully paid yet (not due)."))
         if reasons:
             result.append(ReconciliationRow(order, order.total, d, i, c, p, w, reasons))
     return result
@@ -215,4 +224,92 @@ def order_lines_open(order: SalesOrder) -> list[OrderLine]:
     return [line for line in order.lines.select_related("product") if line.open_quantity > 0]
 
 
-__all__ = ["Q"]
+# --- home page figures -----------------------------------------------------------------------------
+
+
+def home_count(user, name: str) -> int:
+    """The number on a home card: the user's own work waiting, in their scope."""
+    from .approvals import approval_queue
+    from .permissions import can_manage_deliveries, can_manage_receivables, can_review_orders
+
+    if name == "open_quotations":
+        return docs_in_scope(
+            user, Quotation.objects.filter(is_current=True, state__in=("draft", "pending_approval", "approved", "sent"))
+        ).count()
+    if name == "open_orders":
+        return docs_in_scope(
+            user, SalesOrder.objects.filter(is_current=True).exclude(state__in=("completed", "cancelled", "superseded"))
+        ).count()
+    if name == "approvals":
+        return approval_queue(user).count()
+    if name == "overdue":
+        return receivables_in_scope(user, invoices_overdue()).count() if can_view_receivables(user) else 0
+    if name == "unallocated_payments":
+        return Payment.objects.filter(unallocated__gt=0).count() if can_manage_receivables(user) else 0
+    if name == "to_review":
+        return orders_for_review().count() if can_review_orders(user) else 0
+    if name == "to_deliver":
+        return orders_to_deliver().count() if can_manage_deliveries(user) else 0
+    raise ValueError(name)
+
+
+# --- global search -------------------------------------------------------------------------------
+
+
+def _search_documents(user, query: str, limit: int) -> list[SearchHit]:
+    """Quotations and orders by number, customer name or the customer's PO number."""
+    hits = []
+    orders = docs_in_scope(
+        user,
+        SalesOrder.objects.filter(is_current=True).filter(
+            Q(number__icontains=query) | Q(customer__name__icontains=query) | Q(customer_reference__icontains=query)
+        ),
+    ).select_related("customer")
+    for order in orders.order_by("-ordered_on", "-pk")[:limit]:
+        hits.append(
+            SearchHit(
+                title=f"{order} · {order.customer.name}",
+                subtitle=f"{order.get_state_display()} · {order.total}",
+                url=reverse("sales:order_detail", args=[order.pk]),
+                icon="ti-truck",
+            )
+        )
+    quotations = docs_in_scope(
+        user,
+        Quotation.objects.filter(is_current=True).filter(
+            Q(number__icontains=query) | Q(customer__name__icontains=query)
+        ),
+    ).select_related("customer")
+    for quotation in quotations.order_by("-created_at", "-pk")[: max(limit - len(hits), 0)]:
+        hits.append(
+            SearchHit(
+                title=f"{quotation} · {quotation.customer.name}",
+                subtitle=f"{quotation.get_state_display()} · {quotation.total}",
+                url=reverse("sales:quotation_detail", args=[quotation.pk]),
+                icon="ti-file-dollar",
+            )
+        )
+    return hits
+
+
+def _search_receivables(user, query: str, limit: int) -> list[SearchHit]:
+    if not can_view_receivables(user):
+        return []
+    invoices = receivables_in_scope(
+        user, Invoice.objects.filter(Q(number__icontains=query) | Q(vat_number__icontains=query))
+    ).select_related("customer")
+    return [
+        SearchHit(
+            title=f"{invoice.number} · {invoice.customer.name}",
+            subtitle=f"{invoice.get_state_display()} · {invoice.amount}",
+            url=reverse("sales:invoice_detail", args=[invoice.pk]),
+            icon="ti-receipt",
+        )
+        for invoice in invoices.order_by("-invoice_date", "-pk")[:limit]
+    ]
+
+
+register_provider(
+    SearchProvider(code="sales_documents", label=gettext_lazy("Quotations and orders"), search=_search_documents)
+)
+register_provider(SearchProvider(code="receivables", label=gettext_lazy("Receivables"), search=_search_receivables))

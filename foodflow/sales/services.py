@@ -113,7 +113,9 @@ def priced_lines(*, customer: Customer, lines: Iterable[LineInput], on: date) ->
             }
         )
     if not result:
-        raise ValidationFailed(_("Add at least one line."), code="no_lines", fields={"lines": [_("Add at least one line.")]})
+        raise ValidationFailed(
+            _("Add at least one line."), code="no_lines", fields={"lines": [_("Add at least one line.")]}
+        )
     return result
 
 
@@ -125,7 +127,19 @@ def _write_lines(doc, line_model, parent_field: str, priced: list[dict]) -> None
 
 
 def _copy_lines(source_lines, line_model, parent_field: str, doc) -> list:
-    fields = ("position", "product_id", "quantity", "list_price", "price_rule", "unit_price", "discount", "vat_rate", "amount", "tax", "cost")
+    fields = (
+        "position",
+        "product_id",
+        "quantity",
+        "list_price",
+        "price_rule",
+        "unit_price",
+        "discount",
+        "vat_rate",
+        "amount",
+        "tax",
+        "cost",
+    )
     return line_model.objects.bulk_create(
         line_model(**{parent_field: doc}, **{name: getattr(line, name) for name in fields}) for line in source_lines
     )
@@ -156,7 +170,9 @@ def _commercial_fields(customer: Customer, fields: dict) -> dict:
     allowed = {"payment_terms_days", "delivery_terms", "wanted_date", "notes"}
     unknown = set(fields) - allowed - {"valid_until", "language", "customer_reference", "delivery_address"}
     if unknown:
-        raise ValidationFailed(code="unknown_fields", fields={name: [_("Not a field you can set.")] for name in unknown})
+        raise ValidationFailed(
+            code="unknown_fields", fields={name: [_("Not a field you can set.")] for name in unknown}
+        )
     values = dict(fields)
     if values.get("payment_terms_days") in (None, ""):
         values["payment_terms_days"] = customer.payment_terms_days
@@ -222,7 +238,9 @@ def inquiry_create(
     _require_customer(by, customer)
     items = list(lines)
     if not items:
-        raise ValidationFailed(_("Add at least one line."), code="no_lines", fields={"lines": [_("Add at least one line.")]})
+        raise ValidationFailed(
+            _("Add at least one line."), code="no_lines", fields={"lines": [_("Add at least one line.")]}
+        )
     for index, item in enumerate(items):
         if to_decimal(item.quantity) <= 0:
             raise _line_error(index, "quantity", _("The quantity must be more than zero."), "invalid_quantity")
@@ -257,14 +275,16 @@ def inquiry_create(
 def inquiry_lose(*, by, inquiry: Inquiry, reason: str) -> Inquiry:
     _require_manage(by, inquiry)
     if not reason.strip():
-        raise ValidationFailed(_("Say why it was lost."), code="reason_missing", fields={"reason": [_("Say why it was lost.")]})
+        raise ValidationFailed(
+            _("Say why it was lost."), code="reason_missing", fields={"reason": [_("Say why it was lost.")]}
+        )
     return transition(
         workflow=INQUIRY_FLOW,
         obj=inquiry,
         action="lose",
         by=by,
         reason=reason,
-        apply=lambda locked: (setattr(locked, "lost_reason", reason[:200]) or ["lost_reason"]),
+        apply=lambda locked: setattr(locked, "lost_reason", reason[:200]) or ["lost_reason"],
     )
 
 
@@ -273,7 +293,9 @@ def inquiry_to_quotation(*, by, inquiry: Inquiry, **fields) -> Quotation:
     the rep picks products for them."""
     _require_manage(by, inquiry)
     product_lines = [line for line in inquiry.lines.select_related("product") if line.product_id]
-    free = [f"{line.description} × {line.quantity.normalize():f}" for line in inquiry.lines.all() if not line.product_id]
+    free = [
+        f"{line.description} × {line.quantity.normalize():f}" for line in inquiry.lines.all() if not line.product_id
+    ]
     if not product_lines:
         raise SalesRuleBroken(
             _("Pick a product for at least one line of the inquiry first."), code="inquiry_without_products"
@@ -350,7 +372,12 @@ def quotation_update(
         for name, value in values.items():
             setattr(locked, name, value)
         if lines is not None:
-            _write_lines(locked, QuotationLine, "quotation", priced_lines(customer=locked.customer, lines=lines, on=timezone.localdate()))
+            _write_lines(
+                locked,
+                QuotationLine,
+                "quotation",
+                priced_lines(customer=locked.customer, lines=lines, on=timezone.localdate()),
+            )
         locked.lock_version = F("lock_version") + 1
         locked.updated_by = acting_user(by)
         locked.save()
@@ -359,7 +386,9 @@ def quotation_update(
         audit_record(action="quotation.edited", actor=by, obj=locked, changes={"before": before, "after": after})
         if locked.state != "draft":
             approvals.approval_void(doc_type=DocType.QUOTATION, obj=locked, by=by, note=_("The quotation was edited."))
-            transition(workflow=QUOTATION_FLOW, obj=locked, action="reopen", by=by, reason=_("Edited after submission."))
+            transition(
+                workflow=QUOTATION_FLOW, obj=locked, action="reopen", by=by, reason=_("Edited after submission.")
+            )
     return locked
 
 
@@ -371,7 +400,9 @@ def quotation_submit(*, by, quotation: Quotation) -> Quotation:
         if locked.state != "draft":
             raise SalesRuleBroken(code="transition_not_allowed")
         if locked.valid_until < timezone.localdate():
-            raise SalesRuleBroken(_("The quotation's validity date has passed; change it first."), code="quotation_expired")
+            raise SalesRuleBroken(
+                _("The quotation's validity date has passed; change it first."), code="quotation_expired"
+            )
         request = approvals.approval_submit(doc_type=DocType.QUOTATION, obj=locked, by=by, label=str(locked))
         action = "submit" if request is not None else "clear"
         return transition(workflow=QUOTATION_FLOW, obj=locked, action=action, by=by)
@@ -399,7 +430,7 @@ def quotation_send(*, by, quotation: Quotation) -> Quotation:
         action="send",
         by=by,
         check=check,
-        apply=lambda locked: (setattr(locked, "sent_at", timezone.now()) or ["sent_at"]),
+        apply=lambda locked: setattr(locked, "sent_at", timezone.now()) or ["sent_at"],
     )
 
 
@@ -408,7 +439,9 @@ def quotation_accept(*, by, quotation: Quotation) -> Quotation:
 
     def check(locked):
         if locked.valid_until < timezone.localdate():
-            raise SalesRuleBroken(_("The quotation expired on %(date)s.") % {"date": locked.valid_until}, code="quotation_expired")
+            raise SalesRuleBroken(
+                _("The quotation expired on %(date)s.") % {"date": locked.valid_until}, code="quotation_expired"
+            )
 
     return transition(
         workflow=QUOTATION_FLOW,
@@ -416,7 +449,7 @@ def quotation_accept(*, by, quotation: Quotation) -> Quotation:
         action="accept",
         by=by,
         check=check,
-        apply=lambda locked: (setattr(locked, "decided_at", timezone.now()) or ["decided_at"]),
+        apply=lambda locked: setattr(locked, "decided_at", timezone.now()) or ["decided_at"],
     )
 
 
@@ -433,7 +466,9 @@ def quotation_decline(*, by, quotation: Quotation, reason: str = "") -> Quotatio
 def quotation_cancel(*, by, quotation: Quotation, reason: str) -> Quotation:
     _require_manage(by, quotation)
     if not reason.strip():
-        raise ValidationFailed(_("Say why it is cancelled."), code="reason_missing", fields={"reason": [_("Say why it is cancelled.")]})
+        raise ValidationFailed(
+            _("Say why it is cancelled."), code="reason_missing", fields={"reason": [_("Say why it is cancelled.")]}
+        )
     with transaction.atomic():
         approvals.approval_void(doc_type=DocType.QUOTATION, obj=quotation, by=by, note=reason)
         return transition(workflow=QUOTATION_FLOW, obj=quotation, action="cancel", by=by, reason=reason)
@@ -449,7 +484,9 @@ def quotations_expire_due(*, on: date | None = None) -> int:
     return expired
 
 
-def _clone_quotation(*, by, source: Quotation, number: str, version: int, customer: Customer, copied_from=None) -> Quotation:
+def _clone_quotation(
+    *, by, source: Quotation, number: str, version: int, customer: Customer, copied_from=None
+) -> Quotation:
     today = timezone.localdate()
     clone = Quotation.objects.create(
         number=number,
@@ -484,7 +521,9 @@ def quotation_revise(*, by, quotation: Quotation) -> Quotation:
         approvals.approval_void(doc_type=DocType.QUOTATION, obj=locked, by=by, note=_("Revised."))
         transition(workflow=QUOTATION_FLOW, obj=locked, action="supersede", by=by)
         Quotation.objects.filter(pk=locked.pk).update(is_current=False)
-        clone = _clone_quotation(by=by, source=locked, number=locked.number, version=locked.version + 1, customer=locked.customer)
+        clone = _clone_quotation(
+            by=by, source=locked, number=locked.number, version=locked.version + 1, customer=locked.customer
+        )
         audit_record(action="quotation.revised", actor=by, obj=clone, changes={"from_version": locked.version})
     return clone
 
@@ -498,11 +537,21 @@ def quotation_copy(*, by, quotation: Quotation, customer: Customer | None = None
         raise PermissionDeniedError()
     with transaction.atomic():
         clone = _clone_quotation(
-            by=by, source=quotation, number=number_next(doc_type="QT"), version=1, customer=customer, copied_from=quotation
+            by=by,
+            source=quotation,
+            number=number_next(doc_type="QT"),
+            version=1,
+            customer=customer,
+            copied_from=quotation,
         )
         if customer.pk != quotation.customer_id:  # another customer: prices resolved again
-            lines = [LineInput(l.product, l.quantity, l.unit_price, l.discount) for l in quotation.lines.select_related("product")]
-            _write_lines(clone, QuotationLine, "quotation", priced_lines(customer=customer, lines=lines, on=timezone.localdate()))
+            lines = [
+                LineInput(line.product, line.quantity, line.unit_price, line.discount)
+                for line in quotation.lines.select_related("product")
+            ]
+            _write_lines(
+                clone, QuotationLine, "quotation", priced_lines(customer=customer, lines=lines, on=timezone.localdate())
+            )
             clone.save(update_fields=["total", "tax_total"])
         audit_record(action="quotation.copied", actor=by, obj=clone, changes={"from": str(quotation)})
     return clone
@@ -625,12 +674,19 @@ def order_update(
         for name, value in values.items():
             setattr(locked, name, value)
         if lines is not None:
-            _write_lines(locked, OrderLine, "order", priced_lines(customer=locked.customer, lines=lines, on=timezone.localdate()))
+            _write_lines(
+                locked, OrderLine, "order", priced_lines(customer=locked.customer, lines=lines, on=timezone.localdate())
+            )
         locked.lock_version = F("lock_version") + 1
         locked.updated_by = acting_user(by)
         locked.save()
         locked.refresh_from_db()
-        audit_record(action="order.edited", actor=by, obj=locked, changes={"before": before, "after": _content(locked, locked.lines.all())})
+        audit_record(
+            action="order.edited",
+            actor=by,
+            obj=locked,
+            changes={"before": before, "after": _content(locked, locked.lines.all())},
+        )
         if locked.state == "pending_approval":
             approvals.approval_void(doc_type=DocType.ORDER, obj=locked, by=by, note=_("The order was edited."))
             transition(workflow=ORDER_FLOW, obj=locked, action="reopen", by=by, reason=_("Edited after submission."))
@@ -664,19 +720,25 @@ def _order_confirmed(order: SalesOrder, by) -> None:
 
         previous = SalesOrder.objects.get(pk=order.previous_id)
         order_release_all(order=previous, by=by, note=_("Amended by version %(version)s.") % {"version": order.version})
-        transition(workflow=ORDER_FLOW, obj=previous, action="supersede", by=None, changes={"by_version": order.version})
+        transition(
+            workflow=ORDER_FLOW, obj=previous, action="supersede", by=None, changes={"by_version": order.version}
+        )
         SalesOrder.objects.filter(pk=previous.pk).update(is_current=False)
         SalesOrder.objects.filter(pk=order.pk).update(is_current=True)
 
 
-def order_amend(*, by, order: SalesOrder, expected_version: int | None = None, lines: Iterable[LineInput] | None = None, **fields) -> SalesOrder:
+def order_amend(
+    *, by, order: SalesOrder, expected_version: int | None = None, lines: Iterable[LineInput] | None = None, **fields
+) -> SalesOrder:
     """A confirmed order changes through a new version (draft) that is submitted like any
     order; the confirmed version stays binding until the new one is confirmed."""
     _require_manage(by, order)
     with transaction.atomic():
         locked = _locked(SalesOrder, order, expected_version)
         if locked.state not in ORDER_OPEN or not locked.is_current:
-            raise SalesRuleBroken(_("Only a confirmed order not yet shipped can be amended."), code="order_not_amendable")
+            raise SalesRuleBroken(
+                _("Only a confirmed order not yet shipped can be amended."), code="order_not_amendable"
+            )
         if SalesOrder.objects.filter(previous=locked).exists():
             raise SalesRuleBroken(_("An amendment of this order is already in progress."), code="amendment_in_progress")
         amendment = SalesOrder.objects.create(
@@ -710,7 +772,9 @@ def order_cancel(*, by, order: SalesOrder, reason: str) -> SalesOrder:
     """Cancel with a reason: reservations go back to stock, planned production is cancelled."""
     _require_manage(by, order)
     if not reason.strip():
-        raise ValidationFailed(_("Say why it is cancelled."), code="reason_missing", fields={"reason": [_("Say why it is cancelled.")]})
+        raise ValidationFailed(
+            _("Say why it is cancelled."), code="reason_missing", fields={"reason": [_("Say why it is cancelled.")]}
+        )
     from .review import order_release_all
 
     with transaction.atomic():
@@ -721,7 +785,7 @@ def order_cancel(*, by, order: SalesOrder, reason: str) -> SalesOrder:
             action="cancel",
             by=by,
             reason=reason,
-            apply=lambda o: (setattr(o, "cancel_reason", reason[:200]) or ["cancel_reason"]),
+            apply=lambda o: setattr(o, "cancel_reason", reason[:200]) or ["cancel_reason"],
         )
         order_release_all(order=locked, by=None, note=reason, cancel_production=True)
         if locked.version > 1 and not locked.is_current:
@@ -733,9 +797,15 @@ def _order_facts(order: SalesOrder) -> ApprovalFacts:
     lines = list(order.lines.select_related("product"))
     facts = _facts(order, lines, exposure_extra=customer_exposure(order.customer, exclude=order) + order.total)
     quotation = order.quotation
-    if quotation is not None and quotation.state == "accepted" and _content(order, lines) == _content(quotation, quotation.lines.all()):
+    if (
+        quotation is not None
+        and quotation.state == "accepted"
+        and _content(order, lines) == _content(quotation, quotation.lines.all())
+    ):
         # the same terms were approved on the quotation: only the credit question is new
-        facts.settled = frozenset(set(approvals.Condition.values) - {approvals.Condition.CREDIT_OVER, approvals.Condition.ALWAYS})
+        facts.settled = frozenset(
+            set(approvals.Condition.values) - {approvals.Condition.CREDIT_OVER, approvals.Condition.ALWAYS}
+        )
     return facts
 
 

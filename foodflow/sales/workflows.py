@@ -51,7 +51,10 @@ QUOTATION_FLOW = Workflow(
             pgettext_lazy("quotation action", "Revise"),
         ),
         Transition(
-            "cancel", ("draft", "pending_approval", "approved", "sent"), "cancelled", pgettext_lazy("quotation action", "Cancel")
+            "cancel",
+            ("draft", "pending_approval", "approved", "sent"),
+            "cancelled",
+            pgettext_lazy("quotation action", "Cancel"),
         ),
     ],
 )
@@ -81,19 +84,34 @@ ORDER_FLOW = Workflow(
         Transition("approve", ("pending_approval",), "confirmed", pgettext_lazy("order action", "Approve")),
         Transition("reject", ("pending_approval",), "draft", pgettext_lazy("order action", "Reject")),
         Transition("reopen", ("pending_approval",), "draft", pgettext_lazy("order action", "Reopen")),
-        Transition("hold_credit", ("confirmed", "production"), "credit_hold", pgettext_lazy("order action", "Block for credit")),
+        Transition(
+            "hold_credit", ("confirmed", "production"), "credit_hold", pgettext_lazy("order action", "Block for credit")
+        ),
         Transition("release_credit", ("credit_hold",), "confirmed", pgettext_lazy("order action", "Lift credit block")),
         Transition(
-            "return_to_sales", ("confirmed", "credit_hold", "production"), "returned", pgettext_lazy("order action", "Return to sales")
+            "return_to_sales",
+            ("confirmed", "credit_hold", "production"),
+            "returned",
+            pgettext_lazy("order action", "Return to sales"),
         ),
-        Transition("await_production", ("confirmed",), "production", pgettext_lazy("order action", "Request production")),
+        Transition(
+            "await_production", ("confirmed",), "production", pgettext_lazy("order action", "Request production")
+        ),
         Transition("reserve", ("confirmed", "production"), "reserved", pgettext_lazy("order action", "Reserve stock")),
         Transition(
-            "ship_part", ("reserved", "partially_delivered"), "partially_delivered", pgettext_lazy("order action", "Ship part")
+            "ship_part",
+            ("reserved", "partially_delivered"),
+            "partially_delivered",
+            pgettext_lazy("order action", "Ship part"),
         ),
-        Transition("ship_all", ("reserved", "partially_delivered"), "delivered", pgettext_lazy("order action", "Ship the rest")),
         Transition(
-            "close_short", ("partially_delivered",), "delivered", pgettext_lazy("order action", "Close short (short shipment)")
+            "ship_all", ("reserved", "partially_delivered"), "delivered", pgettext_lazy("order action", "Ship the rest")
+        ),
+        Transition(
+            "close_short",
+            ("partially_delivered",),
+            "delivered",
+            pgettext_lazy("order action", "Close short (short shipment)"),
         ),
         Transition("complete", ("delivered",), "completed", pgettext_lazy("order action", "Close as paid")),
         Transition(

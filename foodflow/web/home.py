@@ -3,6 +3,7 @@ a card's placeholder with live figures as they are built."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ class Card:
     text: Any
     area: str  # an area code, or a URL name for a page that exists already
     icon: str
+    count: Callable[[Any], int] | None = None  # (user) -> the number of things waiting
 
     @property
     def url(self) -> str:
@@ -27,22 +29,63 @@ class Card:
         return target.url if target else reverse(self.area)
 
 
+def _sales(name: str) -> Callable[[Any], int]:
+    """A live count from the sales domain's home figures (imported late: web sits above it)."""
+
+    def count(user) -> int:
+        from foodflow.sales import selectors
+
+        return selectors.home_count(user, name)
+
+    return count
+
+
 CARDS = {
     "rep": [
         Card(_("My customers"), _("Your customers, their tiers and next revisits."), "crm", "ti-users"),
         Card(_("Revisits due"), _("Visits and calls whose revisit date has come."), "crm", "ti-calendar-due"),
-        Card(_("My quotations"), _("Open quotations and their approval state."), "sales", "ti-file-dollar"),
-        Card(_("My orders"), _("Orders in review, in delivery and awaiting payment."), "sales", "ti-truck"),
+        Card(
+            _("My quotations"),
+            _("Open quotations and their approval state."),
+            "sales:quotations",
+            "ti-file-dollar",
+            _sales("open_quotations"),
+        ),
+        Card(
+            _("My orders"),
+            _("Orders in review, in delivery and awaiting payment."),
+            "sales:orders",
+            "ti-truck",
+            _sales("open_orders"),
+        ),
     ],
     "manager": [
-        Card(_("Approvals waiting"), _("Quotations and orders that need your decision."), "sales", "ti-checklist"),
+        Card(
+            _("Approvals waiting"),
+            _("Quotations and orders that need your decision."),
+            "sales:approvals",
+            "ti-checklist",
+            _sales("approvals"),
+        ),
         Card(_("Team pipeline"), _("Leads and quotations of your team."), "crm", "ti-chart-arrows"),
         Card(_("Team targets"), _("Completion against this month's targets."), "analytics", "ti-target"),
-        Card(_("Overdue receivables"), _("Customers of your team past their payment terms."), "sales", "ti-alarm"),
+        Card(
+            _("Overdue receivables"),
+            _("Customers of your team past their payment terms."),
+            "sales:receivables",
+            "ti-alarm",
+            _sales("overdue"),
+        ),
     ],
     "director": [
         Card(_("Sales this month"), _("Revenue, margin and orders by region."), "analytics", "ti-chart-line"),
-        Card(_("High-level approvals"), _("Documents beyond the managers' authority."), "sales", "ti-checklist"),
+        Card(
+            _("High-level approvals"),
+            _("Documents beyond the managers' authority."),
+            "sales:approvals",
+            "ti-checklist",
+            _sales("approvals"),
+        ),
         Card(_("Contract risks"), _("Early warnings across all contracts."), "contracts", "ti-alert-triangle"),
         Card(_("Appraisals"), _("KPI scorecards of the sales team."), "analytics", "ti-award"),
     ],
@@ -60,13 +103,31 @@ CARDS = {
         Card(_("Disputes"), _("Open disputes and their actions."), "contracts", "ti-scale"),
     ],
     "finance": [
-        Card(_("Payments to allocate"), _("Receipts not yet matched to invoices."), "sales", "ti-cash"),
-        Card(_("Receivables ageing"), _("Open amounts by age band."), "sales", "ti-hourglass"),
+        Card(
+            _("Payments to allocate"),
+            _("Receipts not yet matched to invoices."),
+            "sales:payments",
+            "ti-cash",
+            _sales("unallocated_payments"),
+        ),
+        Card(_("Receivables ageing"), _("Open amounts by age band."), "sales:receivables", "ti-hourglass", _sales("overdue")),
         Card(_("Credit limits"), _("Customers near or over their credit limit."), "crm", "ti-credit-card"),
     ],
     "planner": [
-        Card(_("Orders to review"), _("Stock by lot, FEFO and capacity checks."), "sales", "ti-list-check"),
-        Card(_("Deliveries to ship"), _("Reserved orders ready for delivery."), "sales", "ti-truck-delivery"),
+        Card(
+            _("Orders to review"),
+            _("Stock by lot, FEFO and capacity checks."),
+            "sales:review_queue",
+            "ti-list-check",
+            _sales("to_review"),
+        ),
+        Card(
+            _("Deliveries to ship"),
+            _("Reserved orders ready for delivery."),
+            "sales:deliveries",
+            "ti-truck-delivery",
+            _sales("to_deliver"),
+        ),
     ],
     "qa": [
         Card(_("Lots on hold"), _("Lots held for quality decisions."), "service", "ti-lock"),
@@ -85,7 +146,8 @@ CARDS = {
 }
 
 
-def cards_for(user) -> list[Card]:
+def cards_for(user) -> list[tuple[Card, int | None]]:
+    """The user's cards, each with its live count (None for a card without one)."""
     codes = role_codes(user)
     seen, cards = set(), []
     for code in CARDS:
@@ -93,5 +155,5 @@ def cards_for(user) -> list[Card]:
             for card in CARDS[code]:
                 if card.title not in seen:
                     seen.add(card.title)
-                    cards.append(card)
+                    cards.append((card, card.count(user) if card.count else None))
     return cards

@@ -35,7 +35,12 @@ def world(make_user, make_product, receive):
     from foodflow.accounts.models import OrgUnit
 
     customer = customer_create(
-        by=None, name="上海佳乐汇超市", channel="ka", region=OrgUnit.objects.get(code="EAST"), owner=rep, status="active"
+        by=None,
+        name="上海佳乐汇超市",
+        channel="ka",
+        region=OrgUnit.objects.get(code="EAST"),
+        owner=rep,
+        status="active",
     )
     customer = customer_set_credit(by=None, customer=customer, credit_limit=Decimal("500000"), payment_terms_days=30)
     milk = make_product(floor_price=Decimal("50.00"), standard_cost=Decimal("40.00"))

@@ -74,7 +74,9 @@ def test_quotation_prices_come_from_the_price_service_and_round_per_line(world):
 def test_whole_flow_quotation_to_paid(world):
     # rep: a quotation with a discount above the rep's 5 % ceiling needs the manager
     quotation = quotation_create(
-        by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "150", discount="0.08"), LineInput(world.yoghurt, "20")]
+        by=world.rep,
+        customer=world.customer,
+        lines=[LineInput(world.milk, "150", discount="0.08"), LineInput(world.yoghurt, "20")],
     )
     quotation = quotation_submit(by=world.rep, quotation=quotation)
     assert quotation.state == "pending_approval"
@@ -101,13 +103,19 @@ def test_whole_flow_quotation_to_paid(world):
     assert findings.stock_ok and findings.credit_ok
     order = order_review_decide(by=world.planner, order=order, decision="reserve")
     assert order.state == "reserved"
-    lots = list(Reservation.objects.filter(reference=str(order), product=world.milk).order_by("lot__expiry_date").values_list("lot__lot_number", "quantity"))
+    lots = list(
+        Reservation.objects.filter(reference=str(order), product=world.milk)
+        .order_by("lot__expiry_date")
+        .values_list("lot__lot_number", "quantity")
+    )
     assert lots == [("M-OLD", Decimal("100.000")), ("M-NEW", Decimal("50.000"))]
     assert reserved(world.milk) == 150
 
     # planner: a partial delivery, then the rest
     milk_line = order.lines.get(product=world.milk)
-    first = delivery_create(by=world.planner, order=order, planned_date=timezone.localdate(), quantities={milk_line.pk: "100"})
+    first = delivery_create(
+        by=world.planner, order=order, planned_date=timezone.localdate(), quantities={milk_line.pk: "100"}
+    )
     assert [dl.lot.lot_number for dl in first.lines.all()] == ["M-OLD"]
     assert CustomerNotice.objects.filter(order=order, kind="delivery_date").exists()
     delivery_ship(by=world.planner, delivery=first)
@@ -126,7 +134,9 @@ def test_whole_flow_quotation_to_paid(world):
     assert len(invoices) == 2 and sum(i.amount for i in invoices) == order.total
     assert invoices[0].due_date == invoices[0].invoice_date + timedelta(days=30)
     invoice_issue(by=world.finance, invoice=invoices[0], vat_type="special", vat_number="12345678")
-    payment = payment_record(by=world.finance, customer=world.customer, amount=order.total + Decimal("100"), auto_allocate=True)
+    payment = payment_record(
+        by=world.finance, customer=world.customer, amount=order.total + Decimal("100"), auto_allocate=True
+    )
     assert payment.unallocated == Decimal("100.00")  # overpayment kept as credit
     order.refresh_from_db()
     assert order.state == "completed"
@@ -135,18 +145,32 @@ def test_whole_flow_quotation_to_paid(world):
 
     # every step left its trace
     actions = set(AuditEntry.objects.values_list("action", flat=True))
-    assert {"quotation.submit", "approval.step_approved", "order.confirm", "order.reserve", "order.ship_all", "receivable.settle", "payment.allocated"} <= actions
-    states = list(StageEvent.objects.filter(workflow="order", object_id=str(order.pk)).values_list("to_state", flat=True))
+    assert {
+        "quotation.submit",
+        "approval.step_approved",
+        "order.confirm",
+        "order.reserve",
+        "order.ship_all",
+        "receivable.settle",
+        "payment.allocated",
+    } <= actions
+    states = list(
+        StageEvent.objects.filter(workflow="order", object_id=str(order.pk)).values_list("to_state", flat=True)
+    )
     assert states == ["draft", "confirmed", "reserved", "partially_delivered", "delivered", "completed"]
     assert not reconciliation(orders=order.__class__.objects.filter(pk=order.pk))
 
 
 def test_edit_after_approval_voids_it_and_sending_is_refused(world):
-    quotation = quotation_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.08")])
+    quotation = quotation_create(
+        by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.08")]
+    )
     quotation_submit(by=world.rep, quotation=quotation)
     approvals.approval_decide(step=pending_step(quotation, "quotation"), by=world.manager, approve=True)
     quotation.refresh_from_db()
-    quotation = quotation_update(by=world.rep, quotation=quotation, lines=[LineInput(world.milk, "10", discount="0.15")])
+    quotation = quotation_update(
+        by=world.rep, quotation=quotation, lines=[LineInput(world.milk, "10", discount="0.15")]
+    )
     assert quotation.state == "draft"
     assert approvals.approval_valid(doc_type="quotation", obj=quotation) is None
     with pytest.raises(DomainError) as error:
@@ -170,7 +194,9 @@ def test_a_sent_quotation_is_revised_not_edited(world):
 
 
 def test_a_copy_of_an_approved_quotation_does_not_inherit_the_approval(world):
-    quotation = quotation_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.08")])
+    quotation = quotation_create(
+        by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.08")]
+    )
     quotation_submit(by=world.rep, quotation=quotation)
     approvals.approval_decide(step=pending_step(quotation, "quotation"), by=world.manager, approve=True)
     copy = quotation_copy(by=world.rep, quotation=quotation)
@@ -184,7 +210,9 @@ def test_nobody_approves_their_own_document_or_above_their_limit(world, make_use
     boss_rep = make_user("rep", "manager", username="rep_manager")
     world.customer.owner = boss_rep
     world.customer.save(update_fields=["owner"])
-    quotation = quotation_create(by=boss_rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.12")])
+    quotation = quotation_create(
+        by=boss_rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.12")]
+    )
     quotation_submit(by=boss_rep, quotation=quotation)
     step = pending_step(quotation, "quotation")
     with pytest.raises(DomainError) as error:
@@ -193,7 +221,9 @@ def test_nobody_approves_their_own_document_or_above_their_limit(world, make_use
     world.customer.owner = world.rep
     world.customer.save(update_fields=["owner"])
     # 4,000 boxes: 220,800 is above the manager's 200,000 limit: escalated to the director
-    big = quotation_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "4000", discount="0.08")])
+    big = quotation_create(
+        by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "4000", discount="0.08")]
+    )
     quotation_submit(by=world.rep, quotation=big)
     step = pending_step(big, "quotation")
     assert step.role.code == "director"
@@ -221,7 +251,9 @@ def test_an_approver_above_their_limit_is_refused(world, make_user):
 
 
 def test_a_document_changed_under_its_request_cannot_be_approved(world):
-    quotation = quotation_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.08")])
+    quotation = quotation_create(
+        by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.08")]
+    )
     quotation_submit(by=world.rep, quotation=quotation)
     step = pending_step(quotation, "quotation")
     # a raw change behind the services' back (as a direct database edit would be)
@@ -232,7 +264,9 @@ def test_a_document_changed_under_its_request_cannot_be_approved(world):
 
 
 def test_confirmed_orders_are_amended_not_edited(world):
-    order = order_submit(by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")]))
+    order = order_submit(
+        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")])
+    )
     assert order.state == "confirmed"
     with pytest.raises(DomainError) as error:
         order_update(by=world.rep, order=order, notes="x")
@@ -254,7 +288,9 @@ def test_stale_edit_is_a_conflict(world):
 
 
 def test_cancel_releases_reservations(world):
-    order = order_submit(by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "30")]))
+    order = order_submit(
+        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "30")])
+    )
     order_review_decide(by=world.planner, order=order, decision="reserve")
     assert reserved(world.milk) == 30
     order = order_cancel(by=world.rep, order=order, reason="客户取消")
@@ -266,7 +302,9 @@ def test_short_stock_goes_to_production_with_a_promised_date(world, make_product
 
     line = ProductionLine.objects.create(code="L1", name="UHT 1", works_weekends=True)
     LineCapacity.objects.create(line=line, family=world.milk.family, daily_quantity=Decimal("200"))
-    order = order_submit(by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "500")]))
+    order = order_submit(
+        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "500")])
+    )
     findings = order_review_check(order=order)
     assert findings.lines[0].short == Decimal("100")
     with pytest.raises(DomainError) as error:
@@ -303,7 +341,9 @@ def test_credit_block_is_lifted_only_by_finance_through_approval(world):
 
 
 def _delivered_order(world, quantity="10"):
-    order = order_submit(by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, quantity)]))
+    order = order_submit(
+        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, quantity)])
+    )
     order_review_decide(by=world.planner, order=order, decision="reserve")
     delivery = delivery_create(by=world.planner, order=order, planned_date=timezone.localdate())
     delivery_ship(by=world.planner, delivery=delivery)
@@ -321,7 +361,7 @@ def test_allocation_never_exceeds_what_is_open(world):
     payment_allocate(by=world.finance, payment=payment, allocations=[(invoice, "250")])
     invoice.refresh_from_db()
     assert invoice.paid_amount == Decimal("250.00") and invoice.state == "open"
-    rows, total = ar_aging(invoices=Invoice.objects.all())
+    _rows, total = ar_aging(invoices=Invoice.objects.all())
     assert total.buckets["0-30"] == Decimal("350.00")
 
 
@@ -329,7 +369,9 @@ def test_return_restocks_the_lot_and_credits_the_receivable(world):
     order, delivery = _delivered_order(world)
     before = on_hand(world.milk)
     line = delivery.lines.get()
-    customer_return = return_create(by=world.finance, delivery=delivery, lines=[(line, "2", "restock")], reason="包装破损")
+    customer_return = return_create(
+        by=world.finance, delivery=delivery, lines=[(line, "2", "restock")], reason="包装破损"
+    )
     assert on_hand(world.milk) == before + 2
     invoice = Invoice.objects.get(order=order)
     assert invoice.credited_amount == customer_return.total == Decimal("120.00")
@@ -349,10 +391,14 @@ def test_write_off_needs_approval(world):
 
 
 def test_short_shipment_closes_the_order_and_shows_in_reconciliation(world):
-    order = order_submit(by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")]))
+    order = order_submit(
+        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")])
+    )
     order_review_decide(by=world.planner, order=order, decision="reserve")
     line = order.lines.get()
-    delivery = delivery_create(by=world.planner, order=order, planned_date=timezone.localdate(), quantities={line.pk: "6"})
+    delivery = delivery_create(
+        by=world.planner, order=order, planned_date=timezone.localdate(), quantities={line.pk: "6"}
+    )
     delivery_ship(by=world.planner, delivery=delivery)
     order = order_close_short(by=world.planner, order=order, reason="缺货")
     assert order.state == "delivered" and reserved(world.milk) == 0
