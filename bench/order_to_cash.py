@@ -156,13 +156,16 @@ def child(args: argparse.Namespace) -> int:
     check_all_paid(world)
 
     queries = queries_per_step(world, rng, next(number), show_sql=args.sql)
-    print(
-        f"# {label}: {args.cycles} cycles in {elapsed:.2f} s; one cycle p50 {median(cycle_ms):.1f} ms, p95 {p95(cycle_ms):.1f} ms"
-    )
+    print(f"# {label}: {args.cycles} cycles in {elapsed:.2f} s ({rate:.2f} cycles/s)")
     print(f"# {label}: {'step':<22} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
     for step in STEPS:
         print(f"# {label}: {step:<22} {median(timings[step]):>8.2f} {p95(timings[step]):>8.2f} {queries[step]:>8}")
     print(f"# {label}: {'whole cycle':<22} {median(cycle_ms):>8.2f} {p95(cycle_ms):>8.2f} {sum(queries.values()):>8}")
+    read_ms, savepoint_ms = calibration()
+    print(
+        f"# {label}: on this machine now, one primary-key read takes {read_ms:.3f} ms and one savepoint "
+        f"(+ release) {savepoint_ms:.3f} ms: the cycle costs as much as {median(cycle_ms) / read_ms:.0f} such reads"
+    )
     print(f"FIGURE o2c_cycles_per_s_{label} {rate:.1f} 1/s", flush=True)
     target = TARGET_CYCLES_PER_S.get(label)
     if args.profile or (target is not None and rate < target):
@@ -357,6 +360,27 @@ def queries_per_step(world: World, rng: random.Random, number: int, *, show_sql:
             for query in captured[step]:
                 print(f"# {label}:     {query['sql'][:160]}")
     return {step: len(captured[step]) for step in STEPS}
+
+
+def calibration(repeat: int = 500) -> tuple[float, float]:
+    """What the simplest ORM read and an empty savepoint cost here and now (ms), so that the
+    figures of a loaded or a slow machine can be told apart from a slow cycle."""
+    from django.db import transaction
+
+    from foodflow.accounts.models import User
+
+    pk = User.objects.values_list("pk", flat=True).first()
+    started = time.perf_counter()
+    for _ in range(repeat):
+        User.objects.get(pk=pk)
+    read_ms = (time.perf_counter() - started) * 1000 / repeat
+    with transaction.atomic():
+        started = time.perf_counter()
+        for _ in range(repeat):
+            with transaction.atomic():
+                pass
+        savepoint_ms = (time.perf_counter() - started) * 1000 / repeat
+    return read_ms, savepoint_ms
 
 
 def profile_cycles(world: World, rng: random.Random, number) -> None:

@@ -37,13 +37,14 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from foodflow.accounts.models import Role
 from foodflow.accounts.permissions import scoped
 from foodflow.catalog.models import Product
 from foodflow.core.api import ErrorSerializer, allow
 from foodflow.core.errors import ConflictError, DomainError, ValidationFailed
 from foodflow.crm.api import VisibleCustomerField
 
-from . import approvals, fulfilment, pdf, receivables, review, services
+from . import approvals, fulfilment, pdf, receivables, review, services, services_policies
 from .models import (
     ApprovalPolicy,
     ApprovalRequest,
@@ -70,7 +71,6 @@ from .models import (
 )
 from .permissions import (
     APPROVE,
-    RECEIVABLES_VIEW,
     can_approve,
     can_create_docs,
     can_manage_deliveries,
@@ -81,6 +81,7 @@ from .permissions import (
     can_view_receivables,
     can_view_sales,
     docs_in_scope,
+    payments_in_scope,
     receivables_in_scope,
 )
 from .selectors import ar_aging, reconciliation
@@ -239,7 +240,7 @@ IDEMPOTENT_REPLAYED = OpenApiParameter(
 
 def _fingerprint(endpoint: str, data) -> str:
     if hasattr(data, "lists"):  # a form body: every value of every key
-        data = {key: values for key, values in data.lists()}
+        data = dict(data.lists())
     canonical = json.dumps([endpoint, data], sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -309,11 +310,7 @@ def _invoices_visible(user, queryset):
 
 
 def _payments_visible(user, queryset):
-    """Finance sees every payment; whoever sees receivables sees the payments of the customers
-    in their scope (through the customer's owner and region)."""
-    if can_manage_receivables(user):
-        return queryset
-    return scoped(user, RECEIVABLES_VIEW, queryset, owner="customer__owner", unit="customer__region")
+    return payments_in_scope(user, queryset)
 
 
 def _approval_histories(doc_type: str, docs: Iterable) -> dict[int, list[ApprovalRequest]]:
@@ -785,21 +782,8 @@ class QuotationViewSet(DocumentViewSet):
     filterset_fields = ["state", "customer", "is_current"]
     search_fields = ["number", "customer__name", "customer__code", "notes"]
     ordering_fields = ["created_at", "valid_until", "total", "number"]
-    PREDICATES = {
-        name: can_create_docs
-        for name in (
-            "create",
-            "partial_update",
-            "submit",
-            "send",
-            "accept",
-            "decline",
-            "revise",
-            "copy",
-            "cancel",
-            "order",
-        )
-    }
+    WRITES = ("create", "partial_update", "submit", "send", "accept", "decline", "revise", "copy", "cancel", "order")
+    PREDICATES = dict.fromkeys(WRITES, can_create_docs)
 
     @extend_schema(
         request=QuotationCreateSerializer,
@@ -854,7 +838,9 @@ class QuotationViewSet(DocumentViewSet):
     def decline(self, request, pk=None):
         """The customer declined, with the reason they gave."""
         return self.step(
-            request, lambda by, doc, reason: services.quotation_decline(by=by, quotation=doc, reason=reason), ReasonSerializer
+            request,
+            lambda by, doc, reason: services.quotation_decline(by=by, quotation=doc, reason=reason),
+            ReasonSerializer,
         )
 
     @extend_schema(request=None, responses={201: QuotationSerializer, **ACTION_ERRORS})
@@ -862,7 +848,9 @@ class QuotationViewSet(DocumentViewSet):
     def revise(self, request, pk=None):
         """A new version (draft) with the same number; answers the new version."""
         return self.step(
-            request, lambda by, doc: services.quotation_revise(by=by, quotation=doc), status_code=status.HTTP_201_CREATED
+            request,
+            lambda by, doc: services.quotation_revise(by=by, quotation=doc),
+            status_code=status.HTTP_201_CREATED,
         )
 
     @extend_schema(request=QuotationCopySerializer, responses={201: QuotationSerializer, **ACTION_ERRORS})
@@ -880,7 +868,9 @@ class QuotationViewSet(DocumentViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self.step(
-            request, lambda by, doc, reason: services.quotation_cancel(by=by, quotation=doc, reason=reason), ReasonSerializer
+            request,
+            lambda by, doc, reason: services.quotation_cancel(by=by, quotation=doc, reason=reason),
+            ReasonSerializer,
         )
 
     @extend_schema(
@@ -1003,7 +993,9 @@ class OrderViewSet(DocumentViewSet):
         )
 
     @extend_schema(methods=["get"], request=None, responses={200: ReviewFindingsSerializer, **READ_ERRORS})
-    @extend_schema(methods=["post"], request=ReviewDecisionSerializer, responses={200: SalesOrderSerializer, **ACTION_ERRORS})
+    @extend_schema(
+        methods=["post"], request=ReviewDecisionSerializer, responses={200: SalesOrderSerializer, **ACTION_ERRORS}
+    )
     @action(detail=True, methods=["get", "post"])
     def review(self, request, pk=None):
         """GET: what the reviewer sees (stock by FEFO, capacity, credit). POST: the decision."""
@@ -1026,7 +1018,9 @@ class OrderViewSet(DocumentViewSet):
     def close_short(self, request, pk=None):
         """Short shipment: what was not delivered will not be."""
         return self.step(
-            request, lambda by, doc, reason: fulfilment.order_close_short(by=by, order=doc, reason=reason), ReasonSerializer
+            request,
+            lambda by, doc, reason: fulfilment.order_close_short(by=by, order=doc, reason=reason),
+            ReasonSerializer,
         )
 
     @extend_schema(request=ReasonSerializer, responses={200: CreditReleaseResultSerializer, **ACTION_ERRORS})
@@ -1234,7 +1228,8 @@ class ApprovalViewSet(mixins.ListModelMixin, ScopedViewSet):
         return Response(ApprovalRequestSerializer(decided).data)
 
 
-class ApprovalPolicySerializer(serializers.ModelSerializer):
+class ApprovalPolicySerializer(RefuseReadOnlyMixin, serializers.ModelSerializer):
+    approver_role = serializers.PrimaryKeyRelatedField(queryset=Role.objects.all())
     approver_role_code = serializers.CharField(source="approver_role.code", read_only=True)
 
     class Meta:
@@ -1251,17 +1246,30 @@ class ApprovalPolicySerializer(serializers.ModelSerializer):
             "is_active",
             "updated_at",
         ]
-        read_only_fields = fields
+        read_only_fields = ["updated_at"]
 
 
-class ApprovalPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """The approval policies (administrators). Read only here: the engine has no service to
-    change them yet."""
+@extend_schema_view(
+    create=extend_schema(responses={201: ApprovalPolicySerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(responses={200: ApprovalPolicySerializer, **WRITE_ERRORS}),
+)
+class ApprovalPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
+    """The approval policies (administrators). A change applies from the next submission on;
+    deactivating is a PATCH of ``is_active`` (a policy stays on record)."""
 
     serializer_class = ApprovalPolicySerializer
     queryset = ApprovalPolicy.objects.select_related("approver_role").order_by("doc_type", "level", "name", "pk")
     filterset_fields = ["doc_type", "condition", "is_active"]
     default_predicate = staticmethod(can_manage_policies)
+
+    def perform_create(self, serializer):
+        serializer.instance = services_policies.policy_save(by=self.request.user, **serializer.validated_data)
+
+    def partial_update(self, request, pk=None):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        policy = services_policies.policy_save(by=request.user, policy=serializer.instance, **serializer.validated_data)
+        return Response(self.get_serializer(policy).data)
 
 
 # --- deliveries --------------------------------------------------------------------------------
@@ -1275,7 +1283,18 @@ class DeliveryLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DeliveryLine
-        fields = ["id", "order_line", "sku", "product_name", "lot", "lot_number", "expiry_date", "warehouse", "quantity", "amount"]
+        fields = [
+            "id",
+            "order_line",
+            "sku",
+            "product_name",
+            "lot",
+            "lot_number",
+            "expiry_date",
+            "warehouse",
+            "quantity",
+            "amount",
+        ]
         read_only_fields = fields
 
 
@@ -1488,7 +1507,9 @@ class WriteOffRequestSerializer(RefuseReadOnlyMixin, serializers.Serializer):
 
 
 class AgingTotalsSerializer(serializers.Serializer):
-    buckets = serializers.DictField(child=_money(), help_text='Open amounts by age in days: "0-30", "31-60", "61-90", "90+".')
+    buckets = serializers.DictField(
+        child=_money(), help_text='Open amounts by age in days: "0-30", "31-60", "61-90", "90+".'
+    )
     overdue = _money(help_text="The part past its due date.")
     total = _money()
 
@@ -1639,7 +1660,9 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     @staticmethod
     def payment_queryset():
         allocations = PaymentAllocation.objects.select_related("invoice")
-        return Payment.objects.select_related("customer").prefetch_related(Prefetch("allocations", queryset=allocations))
+        return Payment.objects.select_related("customer").prefetch_related(
+            Prefetch("allocations", queryset=allocations)
+        )
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -1746,7 +1769,9 @@ class ReturnCreateSerializer(RefuseReadOnlyMixin, serializers.Serializer):
         if unknown:
             message = _("Not a line of this delivery.")
             raise serializers.ValidationError({f"lines.{index}.delivery_line": [message] for index in unknown})
-        attrs["lines"] = [(lines[item["delivery_line"]], item["quantity"], item["disposition"]) for item in attrs["lines"]]
+        attrs["lines"] = [
+            (lines[item["delivery_line"]], item["quantity"], item["disposition"]) for item in attrs["lines"]
+        ]
         return attrs
 
 

@@ -316,7 +316,12 @@ def approval_decide(*, step: ApprovalStep, by, approve: bool, comment: str = "")
             _("Say why you reject it."), code="reason_missing", fields={"comment": [_("Say why you reject it.")]}
         )
     with transaction.atomic():
-        request = ApprovalRequest.objects.select_for_update().select_related("owner", "unit").get(pk=step.request_id)
+        # of=("self",): the region is a nullable join, which PostgreSQL cannot lock
+        request = (
+            ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("owner", "unit")
+            .get(pk=step.request_id)
+        )
         step = ApprovalStep.objects.select_related("role").get(pk=step.pk)
         if request.state != "pending" or step.state != ApprovalStep.State.PENDING:
             raise ConflictError(_("This approval step was already decided or is no longer open."), code="step_closed")

@@ -123,12 +123,14 @@ class CommercialLineForm(StyledFormMixin, forms.Form):
         decimal_places=2,
         required=False,
         widget=forms.NumberInput(attrs={"placeholder": _("List price"), "step": "0.01"}),
-        help_text=_("Leave empty for the list price."),
     )
     discount_percent = forms.DecimalField(
         label=_("Discount (%)"),
         max_digits=5,
         decimal_places=2,
+        # the service's bound (0 ≤ discount < 1) said in percent, as the user typed it
+        min_value=Decimal(0),
+        max_value=Decimal("99.99"),
         required=False,
         widget=forms.NumberInput(attrs={"placeholder": "0", "step": "0.01"}),
     )
@@ -363,9 +365,7 @@ class PolicyForm(StyledFormMixin, forms.Form):
         ),
     )
     approver_role = forms.ModelChoiceField(label=_("Approver role"), queryset=Role.objects.order_by("id"))
-    level = forms.IntegerField(
-        label=_("Level"), min_value=1, initial=1, help_text=_("Level 1 decides before level 2.")
-    )
+    level = forms.IntegerField(label=_("Level"), min_value=1, initial=1, help_text=_("Level 1 decides before level 2."))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, policy: ApprovalPolicy | None = None, **kwargs):

@@ -118,7 +118,7 @@ class DeliveryCreateForm(StyledFormMixin, forms.Form):
                 required=False,
                 initial=deliverable.get(line.pk, Decimal("0")).normalize(),
                 max_value=line.open_quantity,
-                widget=forms.NumberInput(attrs={"step": "any", "class": "text-end"}),
+                widget=forms.NumberInput(attrs={"step": "any", "class": "form-control text-end"}),
                 **QUANTITY,
             )
         for name in ("planned_date", "carrier", "address"):
@@ -275,11 +275,14 @@ class ReturnForm(StyledFormMixin, forms.Form):
                 label=_("Quantity back"),
                 required=False,
                 max_value=line.quantity - line.returned,
-                widget=forms.NumberInput(attrs={"step": "any", "class": "text-end"}),
+                widget=forms.NumberInput(attrs={"step": "any", "class": "form-control text-end"}),
                 **QUANTITY,
             )
             self.fields[f"disp_{line.pk}"] = forms.ChoiceField(
-                label=_("Disposition"), choices=ReturnLine.Disposition.choices, initial=ReturnLine.Disposition.RESTOCK
+                label=_("Disposition"),
+                choices=ReturnLine.Disposition.choices,
+                initial=ReturnLine.Disposition.RESTOCK,
+                widget=forms.Select(attrs={"class": "form-select"}),
             )
         for name in ("reason", "received_on"):
             self.fields[name] = self.fields.pop(name)

@@ -53,7 +53,7 @@ def delivery_create(
     are taken from the reservations with the earliest expiry first."""
     require_unless_system(by, can_manage_deliveries)
     with transaction.atomic():
-        locked = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+        locked = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
         if locked.state not in ("reserved", "partially_delivered"):
             raise ReviewRefused(
                 _("Only an order with reserved stock is delivered; this one is %(state)s.")
@@ -144,7 +144,7 @@ def delivery_ship(*, by, delivery: Delivery) -> Delivery:
     """Issue the picked lots, count them as delivered, move the order, raise the receivable."""
     require_unless_system(by, can_manage_deliveries)
     with transaction.atomic():
-        order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=delivery.order_id)
+        order = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=delivery.order_id)
         lines = list(
             delivery.lines.select_related("order_line", "reservation").order_by("order_line__product_id", "pk")
         )

@@ -13,6 +13,11 @@ from .permissions import (
 )
 
 
+def _may_open_review(user) -> bool:
+    # finance follows the credit-held orders from the same queue
+    return can_review_orders(user) or can_manage_receivables(user)
+
+
 def _may_reconcile(user) -> bool:
     return can_manage_receivables(user) or can_approve(user)
 
@@ -22,7 +27,7 @@ LINKS: tuple = (
         _("Order review"),
         "sales:review_queue",
         "ti-clipboard-check",
-        can_review_orders,
+        _may_open_review,
         _("Confirmed orders to check for stock by lot, production capacity and credit, then reserve or hold."),
     ),
     MenuLink(

@@ -90,6 +90,14 @@ def receivables_in_scope(user, queryset):
     return scoped(user, RECEIVABLES_VIEW, queryset, **DOC_SCOPE)
 
 
+def payments_in_scope(user, queryset):
+    """Finance sees every payment; whoever sees receivables sees the payments of the
+    customers in their scope (a payment belongs to a customer, not to a rep)."""
+    if has_perm(user, RECEIVABLES):
+        return queryset
+    return scoped(user, RECEIVABLES_VIEW, queryset, owner="customer__owner", unit="customer__region")
+
+
 def can_manage_receivables(user) -> bool:
     return has_perm(user, RECEIVABLES)
 

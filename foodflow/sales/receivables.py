@@ -201,6 +201,13 @@ def payment_record(
         )
     if method not in Payment.Method.values:
         raise ValidationFailed(code="invalid_method", fields={"method": [_("Choose a method.")]})
+    allocated = sum((_positive_money(part, "allocations") for _invoice, part in allocations or ()), ZERO)
+    if allocated > amount:
+        raise PaymentRefused(
+            _("The allocations (%(allocated)s) add up to more than the payment (%(amount)s).")
+            % {"allocated": allocated, "amount": amount},
+            code="over_payment_amount",
+        )
     with transaction.atomic():
         payment = Payment.objects.create(
             number=number_next(doc_type="PAY", on=received_on),

@@ -208,7 +208,7 @@ def order_review_decide(
     if decision not in Decision.values:
         raise ValidationFailed(code="invalid_decision", fields={"decision": [_("Choose a decision.")]})
     with transaction.atomic():
-        locked = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+        locked = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
         if locked.state not in ("confirmed", "production"):
             raise ReviewRefused(
                 _("Only a confirmed order (or one awaiting production) is reviewed; this one is %(state)s.")
@@ -303,7 +303,7 @@ def order_reserve_rest(*, by, order: SalesOrder) -> SalesOrder:
     for the open, unreserved rest of the order; the state does not change."""
     require_unless_system(by, can_review_orders)
     with transaction.atomic():
-        locked = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+        locked = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
         if locked.state not in ("reserved", "partially_delivered"):
             raise ReviewRefused(
                 _("Only an order already reserved in part gets the rest reserved."), code="not_partially_reserved"
@@ -350,7 +350,7 @@ def credit_release_request(*, by, order: SalesOrder, reason: str):
             fields={"reason": [_("Say why the block can be lifted.")]},
         )
     with transaction.atomic():
-        locked = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+        locked = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
         if locked.state != "credit_hold":
             raise ReviewRefused(_("The order is not blocked for credit."), code="not_on_credit_hold")
         request = approvals.approval_submit(

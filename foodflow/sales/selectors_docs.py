@@ -159,7 +159,14 @@ class QueueRow:
     step: ApprovalStep
     document: Any
     customer: Customer | None
-    url_name: str
+    url_name: str  # the page that shows the document: ``url_name`` with ``link_pk``
+
+    @property
+    def link_pk(self) -> int | None:
+        if self.document is None:
+            return None
+        # a write-off is decided on its receivable's page
+        return self.document.invoice_id if isinstance(self.document, WriteOff) else self.document.pk
 
 
 def _documents(doc_type: str, ids: set[int]) -> dict[int, Any]:

@@ -13,13 +13,12 @@ from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from foodflow.accounts.permissions import has_perm, scoped
 from foodflow.core.money import ZERO
 from foodflow.crm.models import Customer
 from foodflow.inventory.models import Reservation, Warehouse
 
 from .models import CustomerReturn, Delivery, DeliveryLine, Invoice, Payment, SalesOrder
-from .permissions import RECEIVABLES, RECEIVABLES_VIEW, docs_in_scope, receivables_in_scope
+from .permissions import docs_in_scope, payments_in_scope, receivables_in_scope
 from .review import order_reference
 from .selectors import (
     OPEN_INVOICE_STATES,
@@ -208,13 +207,6 @@ PAYMENT_SORTS = {
     "unallocated": ("unallocated", "pk"),
     "customer": ("customer__name", "pk"),
 }
-
-
-def payments_in_scope(user, queryset: QuerySet[Payment]) -> QuerySet[Payment]:
-    """Finance sees every payment; who may view receivables those of customers in scope."""
-    if has_perm(user, RECEIVABLES):
-        return queryset
-    return scoped(user, RECEIVABLES_VIEW, queryset, owner="customer__owner", unit="customer__region")
 
 
 def payments_list(

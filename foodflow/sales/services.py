@@ -147,7 +147,7 @@ def _copy_lines(source_lines, line_model, parent_field: str, doc) -> list:
 
 def _locked(model, doc, expected_version: int | None):
     """The row locked for update; a stale ``expected_version`` is a conflict (HTTP 409)."""
-    locked = model._default_manager.select_for_update().select_related("customer").get(pk=doc.pk)
+    locked = model._default_manager.select_for_update(of=("self",)).select_related("customer").get(pk=doc.pk)
     if expected_version is not None and int(expected_version) != locked.lock_version:
         raise ConflictError(code="stale_version", fields={"lock_version": [str(locked.lock_version)]})
     return locked

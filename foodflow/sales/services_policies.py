@@ -65,15 +65,17 @@ def _cleaned(values: dict) -> dict:
     if APPROVE not in (role.permissions or ()):
         raise _field_error(
             "approver_role",
-            _("The role %(role)s may not approve documents: nobody could decide its steps.") % {"role": role.display_name},
+            _("The role %(role)s may not approve documents: nobody could decide its steps.")
+            % {"role": role.display_name},
             "role_cannot_approve",
         )
-    level = values.get("level")
-    if level in (None, ""):
-        level = 1
-    if int(level) < 1:
+    try:
+        level = int(values.get("level") or 1)
+    except (TypeError, ValueError):
+        level = 0
+    if level < 1:
         raise _field_error("level", _("Levels start at 1."), "invalid_level")
-    values["level"] = int(level)
+    values["level"] = level
     values["is_active"] = bool(values.get("is_active", True))
     return values
 
@@ -97,14 +99,18 @@ def policy_save(*, by, policy: ApprovalPolicy | None = None, **fields) -> Approv
         raise PermissionDeniedError()
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
-        raise ValidationFailed(code="unknown_fields", fields={name: [_("Not a field you can set.")] for name in unknown})
+        raise ValidationFailed(
+            code="unknown_fields", fields={name: [_("Not a field you can set.")] for name in unknown}
+        )
     with transaction.atomic():
         if policy is None:
             values = _cleaned(dict(fields))
             saved = ApprovalPolicy.objects.create(**values, created_by=acting_user(by), updated_by=acting_user(by))
             audit_record(action="approval_policy.created", actor=by, obj=saved, changes={"after": _snapshot(saved)})
             return saved
-        locked = ApprovalPolicy.objects.select_for_update().select_related("approver_role").get(pk=policy.pk)
+        locked = (
+            ApprovalPolicy.objects.select_for_update(of=("self",)).select_related("approver_role").get(pk=policy.pk)
+        )
         before = _snapshot(locked)
         current = {name: getattr(locked, name) for name in POLICY_FIELDS}
         values = _cleaned({**current, **fields})

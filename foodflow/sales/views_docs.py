@@ -270,8 +270,9 @@ def inquiry_quote_view(request, pk: int):
     quotation = _perform(
         request,
         lambda: services.inquiry_to_quotation(by=request.user, inquiry=inquiry),
-        lambda made: _("The quotation %(number)s was made from the inquiry; check its prices.")
-        % {"number": made.number},
+        lambda made: (
+            _("The quotation %(number)s was made from the inquiry; check its prices.") % {"number": made.number}
+        ),
     )
     if quotation is None:
         return redirect("sales:inquiry_detail", pk=inquiry.pk)
@@ -309,8 +310,32 @@ def quotation_list_view(request):
     )
 
 
-def _commercial_form_page(request, *, kind: str, form, formset, document=None, conflict: str = ""):
-    """The form of a quotation or an order (``kind``), new (``document`` None) or edited."""
+def _document_form(request, *, kind: str, form_class, save, on_saved, document=None, lines=()):
+    """The page that creates (``document`` None) or edits a quotation or an order (``kind``):
+    header and line formset. ``save(form, lines)`` calls the one service and returns the
+    saved document, ``on_saved(saved)`` answers then. A stale edit keeps the user's input."""
+    data = _posted(request)
+    adding = data is not None and "add_line" in data
+    if adding:
+        data = _with_added_line(request)
+    if document is None:
+        customers = selectors_docs.customers_for_documents(request.user)
+        form = form_class(data, customers=customers, initial={"customer": request.GET.get("customer")})
+    else:
+        form = form_class(data, document=document)
+    formset = CommercialLineFormSet(data, prefix=LINES, initial=[CommercialLineForm.initial_of(line) for line in lines])
+    conflict = ""
+    if data is not None and not adding and form.is_valid() and formset.is_valid():
+        line_forms = filled_line_forms(formset)
+        try:
+            saved = save(form, [line.line_input() for line in line_forms])
+        except DomainError as error:
+            if isinstance(error, ConflictError) and error.code == "stale_version":
+                conflict = _show_conflict(form, error)
+            else:
+                show_line_errors(form, line_forms, error)
+        else:
+            return on_saved(saved)
     detail_url = reverse(f"sales:{kind}_detail", args=[document.pk]) if document is not None else ""
     return render(
         request,
@@ -329,27 +354,15 @@ def _commercial_form_page(request, *, kind: str, form, formset, document=None, c
 
 @require(can_create_docs)
 def quotation_create_view(request):
-    customers = selectors_docs.customers_for_documents(request.user)
-    data = _posted(request)
-    if data is not None and "add_line" in data:
-        data = _with_added_line(request)
-    form = QuotationForm(data, customers=customers, initial={"customer": request.GET.get("customer")})
-    formset = CommercialLineFormSet(data, prefix=LINES)
-    if data is not None and "add_line" not in data and form.is_valid() and formset.is_valid():
-        line_forms = filled_line_forms(formset)
-        try:
-            quotation = services.quotation_create(
-                by=request.user,
-                customer=form.cleaned_data["customer"],
-                lines=[line.line_input() for line in line_forms],
-                **form.service_fields(),
-            )
-        except DomainError as error:
-            show_line_errors(form, line_forms, error)
-        else:
-            messages.success(request, _("The quotation %(number)s was created.") % {"number": quotation.number})
-            return redirect("sales:quotation_detail", pk=quotation.pk)
-    return _commercial_form_page(request, kind="quotation", form=form, formset=formset)
+    def save(form, lines):
+        customer = form.cleaned_data["customer"]
+        return services.quotation_create(by=request.user, customer=customer, lines=lines, **form.service_fields())
+
+    def on_saved(quotation):
+        messages.success(request, _("The quotation %(number)s was created.") % {"number": quotation.number})
+        return redirect("sales:quotation_detail", pk=quotation.pk)
+
+    return _document_form(request, kind="quotation", form_class=QuotationForm, save=save, on_saved=on_saved)
 
 
 @require(can_view_sales)
@@ -358,40 +371,31 @@ def quotation_edit_view(request, pk: int):
     if not quotation.is_current or quotation.state not in services.EDITABLE_QUOTE_STATES:
         messages.error(request, _("A quotation that was sent is revised (a new version), not edited."))
         return redirect("sales:quotation_detail", pk=quotation.pk)
-    data = _posted(request)
-    if data is not None and "add_line" in data:
-        data = _with_added_line(request)
-    initial_lines = [CommercialLineForm.initial_of(line) for line in selectors_docs.quotation_lines(quotation)]
-    form = QuotationForm(data, document=quotation)
-    formset = CommercialLineFormSet(data, prefix=LINES, initial=initial_lines)
-    conflict = ""
-    if data is not None and "add_line" not in data and form.is_valid() and formset.is_valid():
-        line_forms = filled_line_forms(formset)
-        try:
-            saved = services.quotation_update(
-                by=request.user,
-                quotation=quotation,
-                expected_version=form.cleaned_data.get("lock_version"),
-                lines=[line.line_input() for line in line_forms],
-                **form.service_fields(),
-            )
-        except ConflictError as error:
-            conflict = _show_conflict(form, error)
-        except DomainError as error:
-            show_line_errors(form, line_forms, error)
+
+    def save(form, lines):
+        return services.quotation_update(
+            by=request.user,
+            quotation=quotation,
+            expected_version=form.cleaned_data.get("lock_version"),
+            lines=lines,
+            **form.service_fields(),
+        )
+
+    def on_saved(saved):
+        if saved.state == "draft" and quotation.state != "draft":
+            messages.warning(request, _("The quotation was saved; its approval is void: submit it again."))
         else:
-            if saved.state == "draft" and quotation.state != "draft":
-                messages.warning(request, _("The quotation was saved; its approval is void: submit it again."))
-            else:
-                messages.success(request, _("The quotation %(number)s was saved.") % {"number": str(saved)})
-            return redirect("sales:quotation_detail", pk=saved.pk)
-    return _commercial_form_page(
+            messages.success(request, _("The quotation %(number)s was saved.") % {"number": str(saved)})
+        return redirect("sales:quotation_detail", pk=saved.pk)
+
+    return _document_form(
         request,
         kind="quotation",
-        form=form,
-        formset=formset,
+        form_class=QuotationForm,
+        save=save,
+        on_saved=on_saved,
         document=quotation,
-        conflict=conflict,
+        lines=selectors_docs.quotation_lines(quotation),
     )
 
 
@@ -460,7 +464,7 @@ def _quotation_actions(user, quotation: Quotation) -> list[Action]:
         actions.append(
             Action(
                 "cancel",
-                available["cancel"].label,
+                _("Cancel the quotation"),  # not "Cancel": the modal's dismiss button says that
                 "ti-ban",
                 "btn-outline-danger",
                 url("cancel"),
@@ -587,7 +591,9 @@ def quotation_revise_view(request, pk: int):
     revision = _perform(
         request,
         lambda: services.quotation_revise(by=request.user, quotation=quotation),
-        lambda made: _("Version %(version)s of %(number)s was made.") % {"version": made.version, "number": made.number},
+        lambda made: (
+            _("Version %(version)s of %(number)s was made.") % {"version": made.version, "number": made.number}
+        ),
     )
     if revision is None:
         return redirect("sales:quotation_detail", pk=quotation.pk)
@@ -706,27 +712,15 @@ def order_list_view(request):
 
 @require(can_create_docs)
 def order_create_view(request):
-    customers = selectors_docs.customers_for_documents(request.user)
-    data = _posted(request)
-    if data is not None and "add_line" in data:
-        data = _with_added_line(request)
-    form = OrderForm(data, customers=customers, initial={"customer": request.GET.get("customer")})
-    formset = CommercialLineFormSet(data, prefix=LINES)
-    if data is not None and "add_line" not in data and form.is_valid() and formset.is_valid():
-        line_forms = filled_line_forms(formset)
-        try:
-            order = services.order_create(
-                by=request.user,
-                customer=form.cleaned_data["customer"],
-                lines=[line.line_input() for line in line_forms],
-                **form.service_fields(),
-            )
-        except DomainError as error:
-            show_line_errors(form, line_forms, error)
-        else:
-            messages.success(request, _("The order %(number)s was created.") % {"number": order.number})
-            return redirect("sales:order_detail", pk=order.pk)
-    return _commercial_form_page(request, kind="order", form=form, formset=formset)
+    def save(form, lines):
+        customer = form.cleaned_data["customer"]
+        return services.order_create(by=request.user, customer=customer, lines=lines, **form.service_fields())
+
+    def on_saved(order):
+        messages.success(request, _("The order %(number)s was created.") % {"number": order.number})
+        return redirect("sales:order_detail", pk=order.pk)
+
+    return _document_form(request, kind="order", form_class=OrderForm, save=save, on_saved=on_saved)
 
 
 @require(can_view_sales)
@@ -735,32 +729,31 @@ def order_edit_view(request, pk: int):
     if order.state not in services.EDITABLE_ORDER_STATES:
         messages.error(request, _("A confirmed order is amended (a new version) or cancelled, never edited."))
         return redirect("sales:order_detail", pk=order.pk)
-    data = _posted(request)
-    if data is not None and "add_line" in data:
-        data = _with_added_line(request)
-    initial_lines = [CommercialLineForm.initial_of(line) for line in selectors_docs.order_lines(order)]
-    form = OrderForm(data, document=order)
-    formset = CommercialLineFormSet(data, prefix=LINES, initial=initial_lines)
-    conflict = ""
-    if data is not None and "add_line" not in data and form.is_valid() and formset.is_valid():
-        line_forms = filled_line_forms(formset)
-        try:
-            saved = services.order_update(
-                by=request.user,
-                order=order,
-                expected_version=form.cleaned_data.get("lock_version"),
-                lines=[line.line_input() for line in line_forms],
-                **form.service_fields(),
-            )
-        except ConflictError as error:
-            conflict = _show_conflict(form, error)
-        except DomainError as error:
-            show_line_errors(form, line_forms, error)
+
+    def save(form, lines):
+        return services.order_update(
+            by=request.user,
+            order=order,
+            expected_version=form.cleaned_data.get("lock_version"),
+            lines=lines,
+            **form.service_fields(),
+        )
+
+    def on_saved(saved):
+        if saved.state == "draft" and order.state != "draft":
+            messages.warning(request, _("The order was saved; its approval is void: submit it again."))
         else:
             messages.success(request, _("The order %(number)s was saved.") % {"number": str(saved)})
-            return redirect("sales:order_detail", pk=saved.pk)
-    return _commercial_form_page(
-        request, kind="order", form=form, formset=formset, document=order, conflict=conflict
+        return redirect("sales:order_detail", pk=saved.pk)
+
+    return _document_form(
+        request,
+        kind="order",
+        form_class=OrderForm,
+        save=save,
+        on_saved=on_saved,
+        document=order,
+        lines=selectors_docs.order_lines(order),
     )
 
 
@@ -797,7 +790,7 @@ def _order_actions(user, order: SalesOrder, versions: list) -> list[Action]:
         actions.append(
             Action(
                 "cancel",
-                available["cancel"].label,
+                _("Cancel the order"),
                 "ti-ban",
                 "btn-outline-danger",
                 url("cancel"),
@@ -866,8 +859,10 @@ def order_amend_view(request, pk: int):
     amendment = _perform(
         request,
         lambda: services.order_amend(by=request.user, order=order, expected_version=expected),
-        lambda made: _("Version %(version)s of %(number)s is a draft: make your changes and submit it.")
-        % {"version": made.version, "number": made.number},
+        lambda made: (
+            _("Version %(version)s of %(number)s is a draft: make your changes and submit it.")
+            % {"version": made.version, "number": made.number}
+        ),
     )
     if amendment is None:
         return redirect("sales:order_detail", pk=order.pk)
@@ -892,8 +887,7 @@ def order_cancel_view(request, pk: int):
 
 
 def _queue_item(row, *, with_forms: bool) -> dict:
-    document = row.document
-    item = {"row": row, "url": _url_or_empty(row.url_name, document.pk) if document is not None else ""}
+    item = {"row": row, "url": _url_or_empty(row.url_name, row.link_pk) if row.link_pk is not None else ""}
     if with_forms:
         item["approve_form"] = ApproveForm(auto_id=f"id_approve_{row.step.pk}_%s")
         item["reject_form"] = RejectForm(auto_id=f"id_reject_{row.step.pk}_%s")
@@ -909,7 +903,9 @@ def approval_queue_view(request):
         "sales/docs/approval_queue.html",
         {
             "items": [_queue_item(row, with_forms=True) for row in selectors_docs.approval_queue_rows(request.user)],
-            "decided": [_queue_item(row, with_forms=False) for row in selectors_docs.approvals_decided_by(request.user)],
+            "decided": [
+                _queue_item(row, with_forms=False) for row in selectors_docs.approvals_decided_by(request.user)
+            ],
         },
     )
 

@@ -74,6 +74,8 @@ from .selectors import AGING_BUCKETS, allocations_of, ar_aging
 Decision = OrderReview.Decision
 DELIVERABLE_STATES = ("reserved", "partially_delivered")
 REVIEWABLE_STATES = ("confirmed", "production")
+# a payment and its allocations are saved all or nothing: said so when the service refuses
+NOTHING_SAVED = gettext_lazy("Nothing was saved: correct the amounts and send the form again.")
 DELIVERY_SORTS = {
     "promised_date": ("promised_date", "wanted_date", "pk"),
     "customer": ("customer__name", "pk"),
@@ -191,7 +193,7 @@ def _may_reconcile(user) -> bool:
 # --- order review ------------------------------------------------------------------------------
 
 
-@require(can_review_orders)
+@require(_may_open_review)
 def review_queue_view(request):
     filters = ReviewQueueFilterForm(request.GET)
     values = filters.values()
@@ -800,6 +802,7 @@ def payment_create_view(request):
                 )
             except DomainError as error:
                 _show_error(form, error, _rename_indexed("allocations", "alloc_"))
+                form.add_error(None, NOTHING_SAVED)
             else:
                 messages.success(
                     request,
@@ -845,6 +848,7 @@ def payment_allocate_view(request, pk: int):
                 created = payment_allocate(by=request.user, payment=payment, allocations=form.allocations())
         except DomainError as error:
             _show_error(form, error, _rename_indexed("allocations", "alloc_"))
+            form.add_error(None, NOTHING_SAVED)
         else:
             if created:
                 messages.success(request, _("The payment is allocated."))

@@ -12,6 +12,7 @@ from foodflow.accounts.roles import builtin_roles_ensure
 from foodflow.core.notifications import WELCOME, notify
 from foodflow.inventory.watch import expiry_watch_run
 from foodflow.web.demo_crm import crm_seed
+from foodflow.web.demo_sales import sales_seed
 from foodflow.web.demo_stock import stock_seed
 
 DEMO_PASSWORD = "FoodFlow-2026"
@@ -62,6 +63,9 @@ def demo_seed(*, stdout=None) -> dict:
     stock = stock_seed()
     # adds the reps of the regions without a demo rep to ``users``
     crm = crm_seed(users=users, units=units)
+    # six months of order to cash: sells the stock to the customers (before the expiry watch:
+    # the history happened before today's daily job)
+    sales = sales_seed()
     # what the daily job would have done by now: expire past lots, warn about near-expiry ones
     watch = expiry_watch_run()
     if stdout:
@@ -73,9 +77,11 @@ def demo_seed(*, stdout=None) -> dict:
             f"{crm['customers']} customers, {crm['contacts']} contacts, {crm['addresses']} delivery addresses, "
             f"{crm['leads']} leads, {crm['activities']} activities, {crm['plans']} development plans, "
             f"{crm['competitors']} competitors, {crm['intel']} intel entries, {crm['demand']} demand records, "
-            f"{crm['reports']} research reports"
+            f"{crm['reports']} research reports; {sales['inquiries']} inquiries, {sales['quotations']} quotations, "
+            f"{sales['orders']} sales orders, {sales['deliveries']} deliveries, {sales['receivables']} receivables, "
+            f"{sales['payments']} payments, {sales['returns']} returns"
         )
-    return {"units": units, "users": users, "stock": stock, "crm": crm}
+    return {"units": units, "users": users, "stock": stock, "crm": crm, "sales": sales}
 
 
 def _seed_org_units() -> dict[str, OrgUnit]:

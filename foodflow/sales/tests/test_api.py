@@ -169,10 +169,10 @@ def test_document_lists_have_a_fixed_number_of_queries(world, rep_api, django_as
         lines = [LineInput(world.milk, quantity, discount="0.08"), LineInput(world.yoghurt, quantity)]
         quotation_submit(by=world.rep, quotation=quotation_create(by=world.rep, customer=world.customer, lines=lines))
         order_create(by=world.rep, customer=world.customer, lines=lines)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         page = ok(rep_api.get("/api/v1/quotations/?page_size=20"))["results"]
     assert len(page) == 20 and all(len(q["lines"]) == 2 and len(q["approval_history"]) == 1 for q in page)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         assert len(ok(rep_api.get("/api/v1/orders/?page_size=20"))["results"]) == 20
 
 
@@ -316,7 +316,9 @@ def test_amounts_only_the_receivables_services_set_are_refused(world, client_of)
     )
     planner = client_of(world.planner)
     ok(post(planner, f"/api/v1/orders/{order.pk}/review/", {"decision": "reserve"}))
-    delivery = ok(post(planner, "/api/v1/deliveries/", {"order": order.pk, "planned_date": str(timezone.localdate())}), 201)
+    delivery = ok(
+        post(planner, "/api/v1/deliveries/", {"order": order.pk, "planned_date": str(timezone.localdate())}), 201
+    )
     ok(post(planner, f"/api/v1/deliveries/{delivery['id']}/ship/"))
     invoice = Invoice.objects.get(order=order)
 
@@ -350,7 +352,9 @@ def test_nobody_approves_their_own_document(world, make_user, client_of):
     boss_rep = make_user("rep", "manager", username="rep_manager")
     world.customer.owner = boss_rep
     world.customer.save(update_fields=["owner"])
-    quotation = quotation_create(by=boss_rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.12")])
+    quotation = quotation_create(
+        by=boss_rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.12")]
+    )
     quotation_submit(by=boss_rep, quotation=quotation)
     step = pending_step(quotation, "quotation")
     api = client_of(boss_rep)
@@ -359,7 +363,9 @@ def test_nobody_approves_their_own_document(world, make_user, client_of):
     step.refresh_from_db()
     assert step.state == "pending"
     # a rep has no approval right at all
-    refused(post(client_of(world.rep), f"/api/v1/approvals/{step.pk}/decide/", {"approve": True}), 403, "permission_denied")
+    refused(
+        post(client_of(world.rep), f"/api/v1/approvals/{step.pk}/decide/", {"approve": True}), 403, "permission_denied"
+    )
 
 
 def test_nobody_approves_above_their_limit(world, client_of):
@@ -368,7 +374,8 @@ def test_nobody_approves_above_their_limit(world, client_of):
         name="all", doc_type="quotation", condition="always", approver_role=Role.objects.get(code="director")
     )
     quotation = quotation_submit(
-        by=world.rep, quotation=quotation_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "100")])
+        by=world.rep,
+        quotation=quotation_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "100")]),
     )
     Role.objects.filter(code="director").update(approval_amount_limit=Decimal("1000"))  # cut after submission
     step = pending_step(quotation, "quotation")
@@ -420,10 +427,32 @@ def test_a_rejection_needs_a_comment_and_sends_the_quotation_back(quotation_awai
     assert quotation_awaiting_approval.state == "draft"
 
 
-def test_approval_policies_are_for_administrators(world, admin_user, client_of):
-    policies = ok(client_of(admin_user).get("/api/v1/approval-policies/?doc_type=quotation"))["results"]
+def test_approval_policies_are_set_by_administrators(world, admin_user, client_of):
+    admin = client_of(admin_user)
+    policies = ok(admin.get("/api/v1/approval-policies/?doc_type=quotation"))["results"]
     assert {p["condition"] for p in policies} >= {"discount_above_ceiling", "amount_over"}
-    refused(client_of(world.rep).get("/api/v1/approval-policies/"), 403, "permission_denied")
+    manager_role = Role.objects.get(code="manager")
+    body = {
+        "name": "大单",
+        "doc_type": "order",
+        "condition": "amount_over",
+        "threshold": "5000",
+        "approver_role": manager_role.pk,
+    }
+    created = ok(post(admin, "/api/v1/approval-policies/", body), 201)
+    assert (created["approver_role_code"], created["level"], created["is_active"]) == ("manager", 1, True)
+    url = f"/api/v1/approval-policies/{created['id']}/"
+    refused(patch(admin, url, {"threshold": None}), 400, "threshold_missing")
+    planner_role = Role.objects.get(code="planner")
+    refused(patch(admin, url, {"approver_role": planner_role.pk}), 400, "role_cannot_approve")
+    refused(patch(admin, url, {"is_active": False, "updated_at": "2020-01-01T00:00:00Z"}), 400, "read_only_field")
+    assert ok(patch(admin, url, {"is_active": False}))["is_active"] is False
+    assert AuditEntry.objects.filter(action="approval_policy.deactivated", actor=admin_user).exists()
+
+    rep = client_of(world.rep)
+    refused(rep.get("/api/v1/approval-policies/"), 403, "permission_denied")
+    refused(post(rep, "/api/v1/approval-policies/", body), 403, "permission_denied")
+    assert ApprovalPolicy.objects.filter(name="大单").count() == 1
 
 
 # --- inquiries, quotation versions and exceptions --------------------------------------------------
@@ -439,7 +468,9 @@ def test_an_inquiry_becomes_a_quotation_or_is_lost(world, rep_api):
     assert (inquiry["state"], inquiry["owner"], len(inquiry["lines"])) == ("open", world.rep.pk, 2)
     refused(post(rep_api, "/api/v1/inquiries/", {**body, "state": "quoted"}), 400, "read_only_field")
     quotation = ok(post(rep_api, f"/api/v1/inquiries/{inquiry['id']}/quote/", {"payment_terms_days": 30}), 201)
-    assert quotation["inquiry"] == inquiry["id"] and quotation["total"] == "1800.00" and "低糖酸奶" in quotation["notes"]
+    assert (
+        quotation["inquiry"] == inquiry["id"] and quotation["total"] == "1800.00" and "低糖酸奶" in quotation["notes"]
+    )
     assert ok(rep_api.get(f"/api/v1/inquiries/{inquiry['id']}/"))["quotations"] == [quotation["id"]]
 
     other = ok(post(rep_api, "/api/v1/inquiries/", body), 201)
@@ -516,14 +547,21 @@ def test_partial_delivery_close_short_return_and_credit_note(world, client_of):
     ok(post(planner, f"/api/v1/orders/{order.pk}/review/", {"decision": "reserve"}))
     order_line = order.lines.get()
     today = str(timezone.localdate())
-    too_much = {"order": order.pk, "planned_date": today, "quantities": [{"order_line": order_line.pk, "quantity": "11"}]}
+    too_much = {
+        "order": order.pk,
+        "planned_date": today,
+        "quantities": [{"order_line": order_line.pk, "quantity": "11"}],
+    }
     refused(post(planner, "/api/v1/deliveries/", too_much), 400, "more_than_ordered")
     foreign = {"order": order.pk, "planned_date": today, "quantities": [{"order_line": 999999, "quantity": "1"}]}
     assert "quantities.0.order_line" in refused(post(planner, "/api/v1/deliveries/", foreign), 400, "invalid")["fields"]
 
     six = {"order": order.pk, "planned_date": today, "quantities": [{"order_line": order_line.pk, "quantity": "6"}]}
     cancelled = ok(post(planner, "/api/v1/deliveries/", six), 201)
-    assert ok(post(planner, f"/api/v1/deliveries/{cancelled['id']}/cancel/", {"reason": "车辆故障"}))["state"] == "cancelled"
+    assert (
+        ok(post(planner, f"/api/v1/deliveries/{cancelled['id']}/cancel/", {"reason": "车辆故障"}))["state"]
+        == "cancelled"
+    )
     delivery = ok(post(planner, "/api/v1/deliveries/", six), 201)
     shipped = ok(post(planner, f"/api/v1/deliveries/{delivery['id']}/ship/"))
     assert (shipped["state"], shipped["total"]) == ("shipped", "360.00")
@@ -533,7 +571,11 @@ def test_partial_delivery_close_short_return_and_credit_note(world, client_of):
 
     before = on_hand(world.milk)
     delivery_line = delivery["lines"][0]["id"]
-    body = {"delivery": delivery["id"], "reason": "包装破损", "lines": [{"delivery_line": delivery_line, "quantity": "2", "disposition": "restock"}]}
+    body = {
+        "delivery": delivery["id"],
+        "reason": "包装破损",
+        "lines": [{"delivery_line": delivery_line, "quantity": "2", "disposition": "restock"}],
+    }
     refused(post(client_of(world.rep), "/api/v1/returns/", body), 403, "permission_denied")
     customer_return = ok(post(finance, "/api/v1/returns/", body), 201)
     assert customer_return["total"] == "120.00" and customer_return["credit_note_number"].startswith("CN-")
@@ -551,7 +593,9 @@ def test_receivables_aging_write_off_and_automatic_allocation(world, client_of):
     )
     planner, finance = client_of(world.planner), client_of(world.finance)
     ok(post(planner, f"/api/v1/orders/{order.pk}/review/", {"decision": "reserve"}))
-    delivery = ok(post(planner, "/api/v1/deliveries/", {"order": order.pk, "planned_date": str(timezone.localdate())}), 201)
+    delivery = ok(
+        post(planner, "/api/v1/deliveries/", {"order": order.pk, "planned_date": str(timezone.localdate())}), 201
+    )
     ok(post(planner, f"/api/v1/deliveries/{delivery['id']}/ship/"))
     invoice = Invoice.objects.get(order=order)
 
@@ -569,9 +613,17 @@ def test_receivables_aging_write_off_and_automatic_allocation(world, client_of):
     allocated = ok(post(finance, f"/api/v1/payments/{payment['id']}/allocate/", {"auto": True}))
     assert allocated["unallocated"] == "0.00" and allocated["allocations"][0]["invoice_number"] == invoice.number
 
-    writeoff = ok(post(finance, f"/api/v1/receivables/{invoice.pk}/write-off/", {"amount": "350.00", "reason": "客户破产"}), 201)
+    writeoff = ok(
+        post(finance, f"/api/v1/receivables/{invoice.pk}/write-off/", {"amount": "350.00", "reason": "客户破产"}), 201
+    )
     assert writeoff["state"] == "pending"
-    ok(post(client_of(world.director), f"/api/v1/approvals/{pending_step(writeoff_of(writeoff), 'write_off').pk}/decide/", {"approve": True}))
+    ok(
+        post(
+            client_of(world.director),
+            f"/api/v1/approvals/{pending_step(writeoff_of(writeoff), 'write_off').pk}/decide/",
+            {"approve": True},
+        )
+    )
     settled = ok(finance.get(f"/api/v1/receivables/{invoice.pk}/"))
     assert (settled["state"], settled["paid_amount"], settled["written_off_amount"]) == ("paid", "250.00", "350.00")
 
@@ -603,7 +655,10 @@ def test_the_whole_order_to_cash_flow_through_the_api(world):
     [task] = ok(manager.get("/api/v1/approvals/"))["results"]
     assert (task["doc_type"], task["object_id"], task["role"]) == ("quotation", quotation["id"], "manager")
     assert [reason["code"] for reason in task["reasons"]] == ["discount_above_ceiling"]
-    assert ok(post(manager, f"/api/v1/approvals/{task['id']}/decide/", {"approve": True, "comment": "同意"}))["state"] == "approved"
+    assert (
+        ok(post(manager, f"/api/v1/approvals/{task['id']}/decide/", {"approve": True, "comment": "同意"}))["state"]
+        == "approved"
+    )
     assert ok(manager.get("/api/v1/approvals/"))["count"] == 0
 
     # rep: sent, accepted, ordered, submitted (the order repeats the approved terms: confirmed)
@@ -620,13 +675,18 @@ def test_the_whole_order_to_cash_flow_through_the_api(world):
     # planner: review, then reserve by FEFO
     findings = ok(planner.get(f"{o_url}review/"))
     assert findings["stock_ok"] and findings["credit_ok"]
-    assert [(f["sku"], f["needed"]) for f in findings["lines"]] == [(world.milk.sku, "150.000"), (world.yoghurt.sku, "20.000")]
+    assert [(f["sku"], f["needed"]) for f in findings["lines"]] == [
+        (world.milk.sku, "150.000"),
+        (world.yoghurt.sku, "20.000"),
+    ]
     assert ok(post(planner, f"{o_url}review/", {"decision": "reserve"}))["state"] == "reserved"
     assert (reserved(world.milk), reserved(world.yoghurt)) == (150, 20)
     assert (on_hand(world.milk), on_hand(world.yoghurt)) == (400, 200)
 
     # planner: the delivery note, shipped and received
-    delivery = ok(post(planner, "/api/v1/deliveries/", {"order": order["id"], "planned_date": str(timezone.localdate())}), 201)
+    delivery = ok(
+        post(planner, "/api/v1/deliveries/", {"order": order["id"], "planned_date": str(timezone.localdate())}), 201
+    )
     assert sorted(dl["lot_number"] for dl in delivery["lines"]) == ["M-NEW", "M-OLD", "Y-1"]
     d_url = f"/api/v1/deliveries/{delivery['id']}/"
     assert ok(post(planner, f"{d_url}ship/"))["state"] == "shipped"

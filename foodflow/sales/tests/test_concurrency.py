@@ -289,7 +289,8 @@ def test_two_approvers_deciding_the_same_step_at_once_decide_it_once(world, make
     step.refresh_from_db()
     quotation.refresh_from_db()
     assert step.state == ("approved" if winner else "rejected")
-    assert quotation.state == ("approved" if winner else "rejected")
+    # a rejected quotation goes back to draft for the rep to rework
+    assert quotation.state == ("approved" if winner else "draft")
     request_id = str(step.request_id)
     step_actions = AuditEntry.objects.filter(
         object_id=request_id, action__in=["approval.step_approved", "approval.step_rejected"]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext, override
 from foodflow.core.models import AuditEntry
 from foodflow.sales.menu_docs import LINKS
 from foodflow.sales.models import ApprovalPolicy, ApprovalStep, Inquiry, Quotation, SalesOrder
-from foodflow.sales.services import LineInput, inquiry_create, InquiryLineInput, quotation_create, quotation_update
+from foodflow.sales.services import InquiryLineInput, LineInput, inquiry_create, quotation_create, quotation_update
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,9 @@ def test_a_quotation_typed_in_goes_through_approval_to_an_order(client_of, world
         ),
     )
     quotation = Quotation.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("sales:quotation_detail", args=[quotation.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "sales:quotation_detail", args=[quotation.pk]
+    )
     milk, yoghurt = quotation.lines.order_by("position")
     assert milk.discount == Decimal("0.0800")  # typed as percent, stored as a fraction
     assert (milk.unit_price, yoghurt.unit_price) == (Decimal("60.00"), Decimal("36.50"))  # blank: the list price
@@ -148,6 +150,7 @@ def test_a_quotation_typed_in_goes_through_approval_to_an_order(client_of, world
     rep.post(reverse("sales:quotation_accept", args=[quotation.pk]))
     quotation.refresh_from_db()
     assert quotation.state == "accepted"
+    assert 'data-testid="action-order"' in html_of(rep.get(reverse("sales:quotation_detail", args=[quotation.pk])))
     response = rep.post(reverse("sales:quotation_order", args=[quotation.pk]), {"customer_reference": "PO-778"})
     order = SalesOrder.objects.get(quotation=quotation)
     assert response["Location"] == reverse("sales:order_detail", args=[order.pk])
@@ -323,6 +326,41 @@ def test_reject_without_a_comment_is_refused(client_of, world):
     assert (step.state, step.comment, quotation.state) == ("rejected", "折扣太高", "draft")
 
 
+def test_a_write_off_waits_in_the_directors_queue_with_its_customer(client_of, world):
+    from django.urls import NoReverseMatch
+    from django.utils import timezone
+
+    from foodflow.sales.fulfilment import delivery_create, delivery_ship
+    from foodflow.sales.models import Invoice
+    from foodflow.sales.receivables import writeoff_request
+    from foodflow.sales.review import order_review_decide
+    from foodflow.sales.services import order_create, order_submit
+
+    order = order_submit(
+        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")])
+    )
+    order_review_decide(by=world.planner, order=order, decision="reserve")
+    delivery_ship(
+        by=world.planner, delivery=delivery_create(by=world.planner, order=order, planned_date=timezone.localdate())
+    )
+    invoice = Invoice.objects.get(order=order)
+    writeoff = writeoff_request(by=world.finance, invoice=invoice, amount="100", reason="尾差")
+    step = pending_step(writeoff, "write_off")
+
+    queue = html_of(client_of(world.director).get(reverse("sales:approvals")))
+
+    row = queue[queue.index(f'data-step="{step.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert world.customer.name in row and "¥100.00" in row
+    try:  # the receivable's page belongs to another part of order to cash
+        assert f'href="{reverse("sales:invoice_detail", args=[invoice.pk])}"' in row
+    except NoReverseMatch:
+        assert 'data-testid="queue-document"' not in row
+    client_of(world.director).post(reverse("sales:approval_approve", args=[step.pk]))
+    writeoff.refresh_from_db()
+    assert writeoff.state == "done"
+
+
 def test_nobody_decides_a_step_out_of_their_scope(client_of, world, make_user):
     quotation = quotation_for(world, discount="0.08")
     client_of(world.rep).post(reverse("sales:quotation_submit", args=[quotation.pk]))
@@ -401,9 +439,7 @@ def test_the_lists_search_filter_and_show_empty_states(client_of, world):
 
 
 @pytest.mark.parametrize("list_name", ["sales:quotations", "sales:orders", "sales:inquiries"])
-def test_the_list_query_count_does_not_grow_with_the_rows(
-    client_of, world, list_name, django_assert_max_num_queries
-):
+def test_the_list_query_count_does_not_grow_with_the_rows(client_of, world, list_name, django_assert_max_num_queries):
     from foodflow.sales.services import order_create
 
     def make(count):
@@ -482,7 +518,9 @@ def test_an_inquiry_line_needs_a_product_or_a_description(client_of, world):
 
 
 def test_an_inquiry_is_marked_lost_with_a_reason(client_of, world):
-    inquiry = inquiry_create(by=world.rep, customer=world.customer, channel="phone", lines=[InquiryLineInput("5", world.milk)])
+    inquiry = inquiry_create(
+        by=world.rep, customer=world.customer, channel="phone", lines=[InquiryLineInput("5", world.milk)]
+    )
     rep = client_of(world.rep)
 
     rep.post(reverse("sales:inquiry_lose", args=[inquiry.pk]), {"reason": ""})
@@ -557,7 +595,10 @@ def test_a_confirmed_order_is_not_edited_and_cancel_needs_a_reason(client_of, wo
     assert in_chinese("Say why it is cancelled.") in html_of(response)
     order.refresh_from_db()
     assert order.state == "confirmed"
-    assert client_of(world.other_rep).post(reverse("sales:order_cancel", args=[order.pk]), {"reason": "x"}).status_code == 403
+    assert (
+        client_of(world.other_rep).post(reverse("sales:order_cancel", args=[order.pk]), {"reason": "x"}).status_code
+        == 403
+    )
 
 
 # --- approval policies ----------------------------------------------------------------------------
@@ -606,7 +647,8 @@ def test_an_administrator_creates_edits_and_deactivates_a_policy(client_of, worl
     admin.post(reverse("sales:policy_deactivate", args=[policy.pk]))
     policy.refresh_from_db()
     assert not policy.is_active
-    actions = list(AuditEntry.objects.filter(object_id=str(policy.pk), object_type="sales.approvalpolicy").values_list("action", flat=True))
+    entries = AuditEntry.objects.filter(object_id=str(policy.pk), object_type="sales.approvalpolicy").order_by("seq")
+    actions = list(entries.values_list("action", flat=True))
     assert actions == ["approval_policy.created", "approval_policy.edited", "approval_policy.deactivated"]
 
 
@@ -631,3 +673,50 @@ def test_the_menu_offers_each_page_to_who_may_open_it(world, admin_user):
     assert "sales:approvals" in visible(world.manager) and "sales:policies" not in visible(world.manager)
     assert "sales:policies" in visible(admin_user)
     assert all(link.description for link in LINKS)
+
+
+# --- in a browser: the line formset's "add line" and the live price -------------------------------
+
+
+@pytest.mark.browser
+def test_in_a_browser_lines_are_added_and_priced_as_they_are_typed(transactional_db, world, browser, live_server):
+    from playwright.sync_api import expect
+
+    from conftest import PASSWORD
+
+    server = live_server.url
+    page = browser.new_page()
+    page.goto(f"{server}/accounts/login/")
+    page.fill("input[name=username]", world.rep.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/")
+
+    page.goto(f"{server}{reverse('sales:quotation_create')}")
+    page.select_option("select[name=customer]", str(world.customer.pk))
+    page.select_option("select[name=lines-0-product]", str(world.milk.pk))
+    page.fill("input[name=lines-0-quantity]", "10")
+    page.fill("input[name=lines-0-discount_percent]", "20")
+    page.locator("input[name=lines-0-discount_percent]").dispatch_event("change")
+    preview = page.locator("[data-testid=line-row]").first.locator("[data-testid=price-preview]")
+    expect(preview).to_contain_text("¥480.00")  # 10 × 60.00 × 0.80, below the 50.00 floor
+    expect(preview.locator("[data-testid=below-floor]")).to_have_count(1)
+
+    page.click("[data-testid=add-line]")
+    assert page.locator("[data-testid=line-row]").count() == 2
+    assert page.input_value("input[name=lines-TOTAL_FORMS]") == "2"
+    page.select_option("select[name=lines-1-product]", str(world.yoghurt.pk))
+    page.fill("input[name=lines-1-quantity]", "4")
+    page.locator("input[name=lines-1-quantity]").dispatch_event("change")
+    expect(page.locator("[data-testid=line-row]").nth(1).locator("[data-testid=price-preview]")).to_contain_text(
+        "¥146.00"
+    )
+    page.click("[data-testid=save-document]")
+    page.wait_for_selector("[data-testid=quotation-state]")
+
+    quotation = Quotation.objects.get()
+    assert [(line.product_id, line.quantity) for line in quotation.lines.order_by("position")] == [
+        (world.milk.pk, Decimal("10.000")),
+        (world.yoghurt.pk, Decimal("4.000")),
+    ]
+    assert quotation.total == Decimal("626.00")  # 480.00 + 4 × 36.50

@@ -11,12 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from foodflow.sales import approvals
 from foodflow.sales.fulfilment import delivery_create, delivery_ship
 from foodflow.sales.menu_ops import LINKS
 from foodflow.sales.models import (
     ApprovalRequest,
-    ApprovalStep,
     CreditNote,
     Delivery,
     Invoice,
@@ -66,20 +64,17 @@ def shipped_order(world, quantity="10", deliver=None) -> tuple[SalesOrder, Deliv
 
 
 def credit_held_order(world, client_of) -> SalesOrder:
-    """An order above the customer's credit limit, approved by the director, then blocked for
-    credit by the planner on the review screen."""
+    """An order confirmed within the customer's credit limit; finance then cut the limit, so
+    the planner blocks it for credit on the review screen."""
     from foodflow.crm.services import customer_set_credit
 
+    order = confirmed_order(world)
     customer_set_credit(by=None, customer=world.customer, credit_limit=Decimal("100"), payment_terms_days=30)
-    order = order_submit(
-        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")])
-    )
-    assert order.state == "pending_approval"
-    step = ApprovalStep.objects.get(request__doc_type="order", request__object_id=order.pk, state="pending")
-    approvals.approval_decide(step=step, by=world.director, approve=True)
     planner = client_of(world.planner)
     screen = planner.get(reverse("sales:order_review", args=[order.pk]))
     assert has(screen, "credit-over") and not has(screen, "request-credit-release")
+    reserve = planner.post(reverse("sales:order_review", args=[order.pk]), {"decision": "reserve", "note": ""})
+    assert reserve.status_code == 200 and reserve.context["decide_form"].non_field_errors()  # over the limit
     response = planner.post(reverse("sales:order_review", args=[order.pk]), {"decision": "credit_hold", "note": "超额"})
     assert response.status_code == 302
     order.refresh_from_db()
@@ -102,7 +97,7 @@ def test_the_planner_reviews_reserves_plans_and_ships_an_order(world, client_of)
     assert screen.status_code == 200
     page = screen.content.decode()
     # FEFO: the older lot first, then the newer one for the rest
-    lots = re.findall(r'data-testid="fefo-lot"><td class="text-nowrap">([^<]+)</td>', page)
+    lots = re.findall(r'data-testid="fefo-lot" data-lot="([^"]+)"', page)
     assert lots == ["M-OLD", "M-NEW"]
     assert has(screen, "credit-ok") and has(screen, "shelf-life-rule") and has(screen, "sign-off")
 
@@ -144,6 +139,49 @@ def test_the_planner_reviews_reserves_plans_and_ships_an_order(world, client_of)
     assert received.status_code == 302
     delivery.refresh_from_db()
     assert (delivery.state, delivery.signed_by) == ("received", "张三")
+
+
+def test_a_short_line_shows_the_production_date_or_why_there_is_none(world, client_of):
+    from foodflow.inventory.models import LineCapacity, ProductionLine
+
+    order = confirmed_order(world, "500")  # 400 in stock
+    planner = client_of(world.planner)
+    review = reverse("sales:order_review", args=[order.pk])
+
+    no_line = planner.get(review)
+    assert has(no_line, "capacity-error") and not has(no_line, "ready-date")
+    line = ProductionLine.objects.create(code="L1", name="UHT 1", works_weekends=True)
+    LineCapacity.objects.create(line=line, family=world.milk.family, daily_quantity=Decimal("200"))
+    screen = planner.get(review)
+    assert re.search(r'data-testid="short">100<', screen.content.decode())
+    assert has(screen, "ready-date") and not has(screen, "capacity-error")
+
+    response = planner.post(review, {"decision": "production", "note": "", "promised_date": ""})
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.state == "production" and order.promised_date == screen.context["findings"].promised_date
+
+
+def test_the_rest_is_reserved_when_stock_comes_in(world, client_of, receive):
+    from foodflow.inventory.models import Reservation
+
+    order = confirmed_order(world, "500")
+    planner = client_of(world.planner)
+    review = reverse("sales:order_review", args=[order.pk])
+    later = (TODAY + timedelta(days=7)).isoformat()
+    partial = planner.post(review, {"decision": "partial", "note": "余量下周", "promised_date": later})
+    assert partial.status_code == 302
+    order.refresh_from_db()
+    assert order.state == "reserved" and not has(planner.get(review), "reserve-rest")
+
+    receive(world.milk, "M-NEXT", produced_days_ago=1, quantity=200)
+    assert has(planner.get(review), "reserve-rest")
+    response = planner.post(reverse("sales:order_reserve_rest", args=[order.pk]))
+
+    assert response.status_code == 302
+    held = Reservation.objects.filter(reference=str(order), status="active").values_list("open_quantity", flat=True)
+    assert sum(held) == 500
 
 
 def test_a_delivery_beyond_what_is_reserved_is_refused_with_the_input_kept(world, client_of):
@@ -434,7 +472,12 @@ def test_the_menu_offers_each_role_its_pages(world):
         return {link.url_name for link in LINKS if link.allowed(user)}
 
     assert labels(world.planner) == {"sales:review_queue", "sales:deliveries"}
-    assert labels(world.finance) == {"sales:receivables", "sales:payments", "sales:reconciliation"}
+    assert labels(world.finance) == {
+        "sales:review_queue",
+        "sales:receivables",
+        "sales:payments",
+        "sales:reconciliation",
+    }
     assert labels(world.rep) == {"sales:receivables"}
     assert labels(world.director) == {"sales:receivables", "sales:reconciliation"}
     assert all(str(link.description) and link.url.startswith("/sales/") for link in LINKS)
