@@ -65,7 +65,8 @@ def audit_record(
         object_id = object_id or obj.pk
         object_repr = object_repr or str(obj)
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    with transaction.atomic():
+    # no savepoint: a failed append must fail the caller's whole transaction anyway
+    with transaction.atomic(savepoint=False):
         # the head row is made by a migration; get_or_create also survives a flushed test database
         head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(

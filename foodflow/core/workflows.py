@@ -109,8 +109,10 @@ def transition(
     names; ``after_commit`` callables (notifications, tasks) run only if the change commits.
     """
     step = workflow.get(action)
+    model = type(obj)
+    field_names = {f.name for f in model._meta.concrete_fields}
     with transaction.atomic():
-        locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+        locked = model._default_manager.select_for_update().get(pk=obj.pk)
         current = getattr(locked, workflow.state_field)
         if current not in step.sources:
             raise TransitionNotAllowed(
@@ -127,7 +129,7 @@ def transition(
         if apply is not None:
             fields.update(apply(locked) or ())
         for name, value in (("updated_by", acting_user(by)), ("updated_at", timezone.now())):
-            if hasattr(locked, name):
+            if name in field_names:  # (hasattr would load the related user)
                 setattr(locked, name, value)
                 fields.add(name)
         locked.save(update_fields=sorted(fields))

@@ -106,7 +106,7 @@ def _move(
     balance.on_hand, balance.reserved = on_hand, reserved
     return StockMove.objects.create(
         kind=kind,
-        lot=balance.lot,
+        lot_id=balance.lot_id,
         warehouse_id=balance.warehouse_id,
         on_hand_change=on_hand_change,
         reserved_change=reserved_change,

@@ -219,6 +219,22 @@ def approval_submit(*, doc_type: str, obj, by, label: str) -> ApprovalRequest | 
     with transaction.atomic():
         approval_void(doc_type=doc_type, obj=obj, by=by, note=_("Submitted again."))
         if not planned:
+            # recorded as approved with no steps: sending later checks this content, not the
+            # policies again (which a policy change in between could otherwise flip)
+            ApprovalRequest.objects.create(
+                doc_type=doc_type,
+                object_id=obj.pk,
+                document_label=label,
+                owner=approvable.owner(obj),
+                unit=approvable.unit(obj),
+                amount=facts.amount,
+                fingerprint=fingerprint(doc_type, obj),
+                state="approved",
+                submitted_by=acting_user(by),
+                submitted_at=timezone.now(),
+                decided_at=timezone.now(),
+                note=_("No approval policy applies."),
+            )
             return None
         request = ApprovalRequest.objects.create(
             doc_type=doc_type,

@@ -146,7 +146,9 @@ def delivery_ship(*, by, delivery: Delivery) -> Delivery:
     with transaction.atomic():
         order = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=delivery.order_id)
         lines = list(
-            delivery.lines.select_related("order_line", "reservation").order_by("order_line__product_id", "pk")
+            delivery.lines.select_related("reservation__lot", "reservation__warehouse").order_by(
+                "order_line__product_id", "pk"
+            )
         )
         order_lines = {line.pk: line for line in OrderLine.objects.select_for_update().filter(order=order)}
         amount_before = dict(

@@ -25,6 +25,7 @@ from foodflow.crm.models import Customer
 from foodflow.inventory.allocation import ShelfLifeRequirement, allocation_plans, requirement_for_channel
 from foodflow.inventory.models import ProductionRequest, Reservation
 from foodflow.inventory.services import (
+    InsufficientStock,
     NoCapacity,
     earliest_ready_date,
     production_request_cancel,
@@ -182,15 +183,19 @@ def _reserve_available(order: SalesOrder, findings: ReviewFindings, by, *, allow
         if want <= 0:
             continue
         line = by_line[finding.line_id]
-        stock_reserve(
-            by=by,
-            product=line.product,
-            quantity=want,
-            reference=order_reference(order),
-            owner=order.owner,
-            requirement=findings.requirement,
-            allow_partial=allow_partial,
-        )
+        try:
+            stock_reserve(
+                by=by,
+                product=line.product,
+                quantity=want,
+                reference=order_reference(order),
+                owner=order.owner,
+                requirement=findings.requirement,
+                allow_partial=allow_partial,
+            )
+        except InsufficientStock as error:
+            # another reviewer took the stock between the check and the lock
+            raise ReviewRefused(error.message, code="stock_short") from error
 
 
 def order_review_decide(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -44,18 +44,37 @@ def customer_credit_balance(customer) -> Decimal:
     )
 
 
+def _per_customer(queryset, expression) -> Coalesce:
+    """The sum of ``expression`` over ``queryset``'s rows of the outer customer, as a subquery."""
+    summed = queryset.filter(customer=OuterRef("pk")).order_by().values("customer").annotate(total=Sum(expression))
+    return Coalesce(Subquery(summed.values("total")[:1], output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
 def customer_exposure(customer, *, exclude: SalesOrder | None = None) -> Decimal:
     """Open receivables + the not yet invoiced part of open orders − the customer's credit.
-    ``exclude`` leaves one order (the one being judged) out, so callers add it themselves."""
-    receivables = _sum(
-        Invoice.objects.filter(customer=customer, state__in=OPEN_INVOICE_STATES), open_amount_expression()
-    )
-    orders = SalesOrder.objects.filter(customer=customer, is_current=True, state__in=EXPOSURE_ORDER_STATES)
+    ``exclude`` leaves one order (the one being judged) out, so callers add it themselves.
+    One query: every part is a subquery on the customer's row."""
+    orders = SalesOrder.objects.filter(is_current=True, state__in=EXPOSURE_ORDER_STATES)
     if exclude is not None:
         orders = orders.exclude(number=exclude.number)
-    ordered = _sum(orders, "total")
-    invoiced = _sum(Invoice.objects.filter(order__in=orders), "amount")
-    return receivables + max(ordered - invoiced, ZERO) - customer_credit_balance(customer)
+    invoiced = Invoice.objects.filter(order__is_current=True, order__state__in=EXPOSURE_ORDER_STATES)
+    if exclude is not None:
+        invoiced = invoiced.exclude(order__number=exclude.number)
+    parts = (
+        type(customer)
+        ._default_manager.filter(pk=customer.pk)
+        .annotate(
+            receivables=_per_customer(Invoice.objects.filter(state__in=OPEN_INVOICE_STATES), open_amount_expression()),
+            ordered=_per_customer(orders, "total"),
+            invoiced=_per_customer(invoiced, "amount"),
+            unallocated=_per_customer(Payment.objects.all(), "unallocated"),
+            unapplied=_per_customer(CreditNote.objects.all(), "unapplied"),
+        )
+        .values("receivables", "ordered", "invoiced", "unallocated", "unapplied")
+        .get()
+    )
+    not_invoiced = max(parts["ordered"] - parts["invoiced"], ZERO)
+    return parts["receivables"] + not_invoiced - parts["unallocated"] - parts["unapplied"]
 
 
 # --- pipeline and queues --------------------------------------------------------------------------

@@ -409,10 +409,9 @@ def quotation_submit(*, by, quotation: Quotation) -> Quotation:
 
 
 def _quotation_approved_now(quotation: Quotation) -> bool:
-    """Approval that still holds: a valid approved request, or no policy applying today."""
-    if approvals.approval_valid(doc_type=DocType.QUOTATION, obj=quotation) is not None:
-        return True
-    return not approvals.approval_plan(doc_type=DocType.QUOTATION, facts=_quotation_facts(quotation))
+    """Approval that still holds for exactly this content (approved by people, or cleared
+    at submission because no policy applied)."""
+    return approvals.approval_valid(doc_type=DocType.QUOTATION, obj=quotation) is not None
 
 
 def quotation_send(*, by, quotation: Quotation) -> Quotation:
@@ -711,10 +710,9 @@ def order_submit(*, by, order: SalesOrder) -> SalesOrder:
 def _order_confirmed(order: SalesOrder, by) -> None:
     """A version became binding: the version it amends is superseded (its reservations go
     back), and the customer's first order date is set."""
-    customer = Customer.objects.select_for_update().get(pk=order.customer_id)
-    if customer.first_order_at is None:
-        customer.first_order_at = order.ordered_on
-        customer.save(update_fields=["first_order_at"])
+    # a conditional update, not a row lock: FOR UPDATE on the customer would block every
+    # concurrent insert that references it (their foreign-key check) until we commit
+    Customer.objects.filter(pk=order.customer_id, first_order_at__isnull=True).update(first_order_at=order.ordered_on)
     if order.previous_id:
         from .review import order_release_all
 

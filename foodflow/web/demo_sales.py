@@ -93,7 +93,7 @@ from foodflow.web.demo_stock import DEMO_CUSTOMER_ID, FOOD_SERVICE_SKUS, PRODUCT
 
 SEED = 2026
 HISTORY_DAYS = 180  # how far back the orders go
-COMPLETED_ORDERS = 12  # paid and closed over the months, besides the stories of ``_stories``
+COMPLETED_ORDERS = 10  # paid and closed over the months, besides the stories of ``_stories``
 # The stock demo promises that every lot keeps between 20 and 800 cases on hand: the seed never
 # takes a lot below this, so FEFO always finds the lot it planned on with stock left.
 STOCK_FLOOR = Decimal(20)
@@ -1160,7 +1160,9 @@ def _seed_standard_costs() -> None:
 
 @transaction.atomic
 def sales_seed(*, today: date | None = None) -> dict:
-    """Seed six months of order to cash (once: a database with sales documents is left alone)."""
+    """Seed six months of order to cash, ending ``today`` (once: a database with sales documents
+    is left alone). The history ends on the day the services stamp, so ``today`` is for a second
+    run (which changes nothing) and tests; on an empty database leave it to the real date."""
     if Quotation.objects.exists() or SalesOrder.objects.exists():
         return sales_counts()
     today = today or timezone.localdate()

@@ -398,14 +398,23 @@ def test_an_approved_quotation_edited_is_not_sent(approved_quotation, world, rep
 def test_an_approval_that_no_longer_holds_blocks_sending(draft_quotation, world, rep_api):
     url = f"/api/v1/quotations/{draft_quotation.pk}/"
     assert ok(post(rep_api, f"{url}submit/"))["state"] == "approved"  # no policy applied then
+    # the content changes behind the services' back (a direct database edit): the clearance
+    # was for the old content, so the quotation cannot be sent
+    draft_quotation.lines.update(discount="0.3")
+    refused(post(rep_api, f"{url}send/"), 409, "approval_missing")
+    assert ok(rep_api.get(url))["state"] == "approved"
+
+
+def test_a_clearance_holds_for_its_content_when_policies_change_later(draft_quotation, world, rep_api):
+    url = f"/api/v1/quotations/{draft_quotation.pk}/"
+    assert ok(post(rep_api, f"{url}submit/"))["state"] == "approved"
     ApprovalPolicy.objects.create(
         name="every quotation",
         doc_type="quotation",
         condition="always",
         approver_role=Role.objects.get(code="manager"),
     )
-    refused(post(rep_api, f"{url}send/"), 409, "approval_missing")
-    assert ok(rep_api.get(url))["state"] == "approved"
+    assert ok(post(rep_api, f"{url}send/"))["state"] == "sent"
 
 
 def test_a_copy_of_an_approved_quotation_is_not_approved(approved_quotation, rep_api):
