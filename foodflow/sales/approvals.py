@@ -210,12 +210,68 @@ def approval_plan(*, doc_type: str, facts: ApprovalFacts) -> list[PlannedStep]:
 # --- requests ----------------------------------------------------------------------------------
 
 
+def _may_decide(user, role: Role, *, owner, unit, by) -> bool:
+    if user.pk in (owner.pk, getattr(by, "pk", None)) or not user.is_active:
+        return False
+    return can_approve_for(user, owner=owner, unit=unit)
+
+
+def _with_someone_to_decide(planned: list[PlannedStep], *, owner, unit, by) -> list[PlannedStep]:
+    """A step whose role nobody may decide for this document (a team without a manager, the
+    only manager being the owner) goes up to the next role with a higher limit that has
+    someone who may; a document never waits for nobody."""
+    from foodflow.accounts.models import User
+
+    if not planned:
+        return planned
+    approving = sorted(
+        (r for r in Role.objects.all() if APPROVE in (r.permissions or ())),
+        key=lambda r: (r.approval_amount_limit <= 0, r.approval_amount_limit, r.pk),  # 0 = no limit: last
+    )
+    holders = {
+        role.pk: list(User.objects.filter(roles=role, is_active=True).select_related("org_unit")) for role in approving
+    }
+    result: dict[tuple[int, int], PlannedStep] = {}
+    for step in planned:
+        role = step.role
+        if not any(_may_decide(u, role, owner=owner, unit=unit, by=by) for u in holders.get(role.pk) or ()):
+            higher = [
+                r
+                for r in approving
+                if (r.approval_amount_limit <= 0 or r.approval_amount_limit > role.approval_amount_limit)
+                and r.pk != role.pk
+                and any(_may_decide(u, r, owner=owner, unit=unit, by=by) for u in holders.get(r.pk, ()))
+            ]
+            if higher:
+                step = PlannedStep(
+                    step.level,
+                    higher[0],
+                    [
+                        *step.reasons,
+                        Reason(
+                            "escalated",
+                            _("(Escalated: nobody in the role %(role)s may decide this document.)")
+                            % {"role": role.name},
+                        ),
+                    ],
+                    role,
+                )
+        key = (step.level, step.role.pk)
+        if key in result:
+            result[key].reasons.extend(step.reasons)
+        else:
+            result[key] = step
+    return [result[key] for key in sorted(result)]
+
+
 def approval_submit(*, doc_type: str, obj, by, label: str) -> ApprovalRequest | None:
     """Freeze the policy result for ``obj`` as a request; None when no policy applies.
     Any earlier open request of the document is voided first (one live request at a time)."""
     approvable = APPROVABLES[doc_type]
     facts = approvable.facts(obj)
-    planned = approval_plan(doc_type=doc_type, facts=facts)
+    planned = _with_someone_to_decide(
+        approval_plan(doc_type=doc_type, facts=facts), owner=approvable.owner(obj), unit=approvable.unit(obj), by=by
+    )
     with transaction.atomic():
         approval_void(doc_type=doc_type, obj=obj, by=by, note=_("Submitted again."))
         if not planned:

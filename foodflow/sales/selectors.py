@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from foodflow.core.money import ZERO
+from foodflow.core.money import ZERO, round_money
 from foodflow.core.search import SearchHit, SearchProvider, register_provider
 
 from .models import CreditNote, Delivery, Invoice, OrderLine, Payment, PaymentAllocation, Quotation, SalesOrder
@@ -147,6 +147,9 @@ def ar_aging(*, invoices: QuerySet[Invoice], on: date | None = None) -> tuple[li
             target.buckets[bucket] += invoice["open"]
             if invoice["due_date"] < on:
                 target.overdue += invoice["open"]
+    for row in (*rows.values(), total):  # SQLite sums decimals with extra places
+        row.buckets = {name: round_money(value) for name, value in row.buckets.items()}
+        row.overdue = round_money(row.overdue)
     return sorted(rows.values(), key=lambda row: -row.total), total
 
 

@@ -29,6 +29,7 @@ from foodflow.crm.permissions import can_manage_customer
 from . import approvals
 from .approvals import Approvable, ApprovalFacts, register_approvable
 from .models import (
+    ApprovalStep,
     DocType,
     Inquiry,
     InquiryLine,
@@ -808,7 +809,25 @@ def _order_facts(order: SalesOrder) -> ApprovalFacts:
 
 
 def _order_approved(order, by) -> None:
-    locked = transition(workflow=ORDER_FLOW, obj=order, action="approve", by=None, changes={"approved_by": str(by)})
+    # an approval that weighed the credit exposure is the credit decision: review does not
+    # block the order for credit a second time
+    credit_decided = any(
+        reason.get("code") == approvals.Condition.CREDIT_OVER
+        for reasons in ApprovalStep.objects.filter(
+            request__doc_type=DocType.ORDER, request__object_id=order.pk, request__state="approved"
+        ).values_list("reasons", flat=True)
+        for reason in reasons
+    )
+
+    def apply(locked):
+        if credit_decided:
+            locked.credit_override = True
+            return ["credit_override"]
+        return []
+
+    locked = transition(
+        workflow=ORDER_FLOW, obj=order, action="approve", by=None, apply=apply, changes={"approved_by": str(by)}
+    )
     _order_confirmed(locked, by)
 
 

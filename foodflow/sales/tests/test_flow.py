@@ -316,16 +316,31 @@ def test_short_stock_goes_to_production_with_a_promised_date(world, make_product
     assert CustomerNotice.objects.filter(order=order, kind="promised_date").exists()
 
 
-def test_credit_block_is_lifted_only_by_finance_through_approval(world):
+def test_an_order_over_the_credit_limit_needs_the_director_and_then_passes_review(world):
     from foodflow.crm.services import customer_set_credit
 
     customer_set_credit(by=None, customer=world.customer, credit_limit=Decimal("100"), payment_terms_days=30)
-    order = order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")])
-    order = order_submit(by=world.rep, order=order)
-    # the credit policy sent it to the director first
+    order = order_submit(
+        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")])
+    )
     assert order.state == "pending_approval"
-    approvals.approval_decide(step=pending_step(order, "order"), by=world.director, approve=True)
+    step = pending_step(order, "order")
+    assert step.role.code == "director" and [r["code"] for r in step.reasons] == ["credit_over"]
+    approvals.approval_decide(step=step, by=world.director, approve=True)
     order.refresh_from_db()
+    assert order.state == "confirmed" and order.credit_override  # the approval was the credit decision
+    assert order_review_decide(by=world.planner, order=order, decision="reserve").state == "reserved"
+
+
+def test_credit_block_is_lifted_only_by_finance_through_approval(world):
+    from foodflow.crm.services import customer_set_credit
+
+    order = order_submit(
+        by=world.rep, order=order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "10")])
+    )
+    assert order.state == "confirmed"
+    # finance cut the limit after the order was confirmed: review finds the exposure too high
+    customer_set_credit(by=None, customer=world.customer, credit_limit=Decimal("100"), payment_terms_days=30)
     with pytest.raises(DomainError) as error:
         order_review_decide(by=world.planner, order=order, decision="reserve")
     assert error.value.code == "credit_blocked"
@@ -333,11 +348,30 @@ def test_credit_block_is_lifted_only_by_finance_through_approval(world):
     with pytest.raises(PermissionDeniedError):
         credit_release_request(by=world.rep, order=order, reason="please")
     credit_release_request(by=world.finance, order=order, reason="客户已承诺月底付款")
+    order.refresh_from_db()
+    assert order.state == "credit_hold"  # nothing changes before the approval
     step = pending_step(order, "credit_release")
     approvals.approval_decide(step=step, by=world.director, approve=True)
     order.refresh_from_db()
     assert order.state == "confirmed" and order.credit_override
     assert order_review_decide(by=world.planner, order=order, decision="reserve").state == "reserved"
+
+
+def test_a_step_nobody_may_decide_goes_to_a_higher_role(world, make_user):
+    lone_rep = make_user("rep", unit="SOUTH-1", username="lone_rep")  # SOUTH-1 has no manager
+    world.customer.owner = lone_rep
+    world.customer.save(update_fields=["owner"])
+    from foodflow.accounts.models import OrgUnit
+
+    world.customer.region = OrgUnit.objects.get(code="SOUTH")
+    world.customer.save(update_fields=["region"])
+    quotation = quotation_create(
+        by=lone_rep, customer=world.customer, lines=[LineInput(world.milk, "10", discount="0.08")]
+    )
+    quotation_submit(by=lone_rep, quotation=quotation)
+    step = pending_step(quotation, "quotation")
+    assert step.role.code == "director"
+    assert "escalated" in [r["code"] for r in step.reasons]
 
 
 def _delivered_order(world, quantity="10"):

@@ -242,7 +242,7 @@ def test_delivery_note_pdf(world, shipped_delivery, tmp_path):
     assert "上海常温库" in text  # the warehouse
     assert world.milk.name in text and "250ml×24" in text
     # the scan line at the bottom: the delivery number alone, ready for a QR code
-    assert shipped_delivery.number in text.split("Delivery note number (for scanning)")[1].split()
+    assert shipped_delivery.number in text.split("送货单号（供扫码）")[1].split()
 
 
 def test_delivery_note_pdf_in_english(world, shipped_delivery):
