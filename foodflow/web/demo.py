@@ -13,7 +13,7 @@ from foodflow.core.notifications import WELCOME, notify
 from foodflow.inventory.watch import expiry_watch_run
 from foodflow.web.demo_crm import crm_seed
 from foodflow.web.demo_sales import sales_seed
-from foodflow.web.demo_stock import stock_seed
+from foodflow.web.demo_stock import demo_customer_price_list_attach, stock_seed
 
 DEMO_PASSWORD = "FoodFlow-2026"
 
@@ -63,6 +63,7 @@ def demo_seed(*, stdout=None) -> dict:
     stock = stock_seed()
     # adds the reps of the regions without a demo rep to ``users``
     crm = crm_seed(users=users, units=units)
+    demo_customer_price_list_attach()
     # six months of order to cash: sells the stock to the customers (before the expiry watch:
     # the history happened before today's daily job)
     sales = sales_seed()

@@ -89,7 +89,7 @@ from foodflow.sales.services import (
     quotation_update,
     quotations_expire_due,
 )
-from foodflow.web.demo_stock import DEMO_CUSTOMER_ID, FOOD_SERVICE_SKUS, PRODUCTS
+from foodflow.web.demo_stock import FOOD_SERVICE_SKUS, PRODUCTS, demo_customer_id
 
 SEED = 2026
 HISTORY_DAYS = 180  # how far back the orders go
@@ -219,6 +219,7 @@ class _Demo:
             .order_by("pk")
         )
         self.prospects = list(Customer.objects.filter(status=Customer.Status.PROSPECT).order_by("pk"))
+        self.first_customer_id = demo_customer_id()
         self.signers = dict(Contact.objects.filter(is_primary=True).values_list("customer_id", "name"))
         self.used: Counter[int] = Counter()
         self.reserved_customers: set[int] = set()  # customers a story needs to itself
@@ -269,7 +270,7 @@ class _Demo:
         return customer
 
     def customer_one(self) -> Customer:
-        return next(c for c in self.customers if c.pk == DEMO_CUSTOMER_ID)
+        return next(c for c in self.customers if c.pk == self.first_customer_id)
 
     def prospect(self, owner: str) -> Customer:
         return next(c for c in self.prospects if c.owner_id == self.user(owner).pk)
@@ -288,7 +289,7 @@ class _Demo:
 
     def price(self, product: Product, customer: Customer) -> Decimal:
         """The list price of one case (only the first customer has a list of its own)."""
-        own = customer.pk == DEMO_CUSTOMER_ID
+        own = customer.pk == self.first_customer_id
         key = (product.pk, customer.channel, customer.tier, own)
         if key not in self.prices:
             self.prices[key] = price_resolve(

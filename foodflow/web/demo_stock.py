@@ -252,9 +252,21 @@ FOOD_SERVICE_SKUS = ["DA005", "BV002", *(f"FZ{n:03d}" for n in range(1, 11)), *(
                      *(f"GO{n:03d}" for n in range(1, 11))]
 TIER_A_SKUS = ["DA001", "DA002", "DA003", "DA004", "DA005", "BV001", "BV003", "BV004", "BV005", "BV008", "BV009",
                "SN001", "SN002", "SN003", "SN006", "SN008", "SN009", "SN010"]
-# The CRM customer with id 1 (the first demo customer) is seeded later, by the CRM's own step;
-# a customer list refers to its customer by id only.
+# The first demo customer is seeded later, by the CRM's own step; a customer price list refers
+# to its customer by id only, so the list is pointed at it once it exists (``demo_customer_id``).
 DEMO_CUSTOMER_ID = 1
+DEMO_CUSTOMER_NAME = "上海佳乐汇超市有限公司"
+
+
+def demo_customer_id() -> int:
+    """The id of the first demo customer (1 on a fresh database; more where ids were used)."""
+    from foodflow.crm.models import Customer
+
+    return Customer.objects.filter(name=DEMO_CUSTOMER_NAME).values_list("pk", flat=True).first() or DEMO_CUSTOMER_ID
+
+
+def demo_customer_price_list_attach() -> None:
+    PriceList.objects.filter(code="CUST-1-2026").update(customer_id=demo_customer_id())
 CUSTOMER_SKUS = ["DA001", "DA005", "BV003", "SN001", "GO006"]
 
 # code, name, kind, target, price share of the base price, skus (None: every product)

@@ -110,7 +110,13 @@ CARDS = {
             "ti-cash",
             _sales("unallocated_payments"),
         ),
-        Card(_("Receivables ageing"), _("Open amounts by age band."), "sales:receivables", "ti-hourglass", _sales("overdue")),
+        Card(
+            _("Receivables ageing"),
+            _("Open amounts by age band."),
+            "sales:receivables",
+            "ti-hourglass",
+            _sales("overdue"),
+        ),
         Card(_("Credit limits"), _("Customers near or over their credit limit."), "crm", "ti-credit-card"),
     ],
     "planner": [

@@ -39,7 +39,7 @@ from foodflow.sales.selectors import (
 )
 from foodflow.sales.workflows import INQUIRY_FLOW, ORDER_FLOW, QUOTATION_FLOW
 from foodflow.web.demo_sales import sales_seed
-from foodflow.web.demo_stock import DEMO_CUSTOMER_ID
+from foodflow.web.demo_stock import demo_customer_id
 
 
 def local_date(moment):
@@ -198,13 +198,15 @@ def test_rep_and_the_first_customer_have_history_with_margins(demo):
     owners = Counter(SalesOrder.objects.values_list("owner__username", flat=True))
     assert owners["rep"] >= SalesOrder.objects.count() * 0.35
     assert {"rep2", "rep3", "rep4", "rep5"} <= set(owners)
-    first = SalesOrder.objects.filter(customer_id=DEMO_CUSTOMER_ID)
+    first = SalesOrder.objects.filter(customer_id=demo_customer_id())
     assert len({order.ordered_on.month for order in first.filter(state="completed")}) >= 3
-    assert first.filter(state="delivered").exists() and Quotation.objects.filter(customer_id=DEMO_CUSTOMER_ID).exists()
+    assert (
+        first.filter(state="delivered").exists() and Quotation.objects.filter(customer_id=demo_customer_id()).exists()
+    )
     assert not Product.objects.filter(standard_cost__isnull=True).exists()
     assert not OrderLine.objects.filter(cost=0).exists()
     today = timezone.localdate()
-    revenue, margin = revenue_by_customer(today - timedelta(days=365), today)[DEMO_CUSTOMER_ID]
+    revenue, margin = revenue_by_customer(today - timedelta(days=365), today)[demo_customer_id()]
     assert revenue > Decimal(300_000) and Decimal("0.15") < margin / revenue < Decimal("0.45")
 
 

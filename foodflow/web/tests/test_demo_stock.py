@@ -15,7 +15,7 @@ from foodflow.inventory.allocation import allocation_plan, requirement_for_chann
 from foodflow.inventory.models import Lot, StockBalance, StockMove
 from foodflow.inventory.selectors import lots_near_expiry
 from foodflow.web.demo import demo_seed
-from foodflow.web.demo_stock import stock_seed
+from foodflow.web.demo_stock import demo_customer_id, stock_seed
 
 
 def test_the_demo_sells_about_sixty_products_in_six_categories(demo):
@@ -84,7 +84,7 @@ def test_a_ka_customer_pays_the_ka_price_and_others_the_base_price(demo):
     # a quantity break: 500 cases cost less per case than 10, in both lists
     assert price_resolve(product=milk, quantity=500, on=on).unit_price < base.unit_price
     assert price_resolve(product=milk, quantity=500, on=on, channel="ka").unit_price < ka.unit_price
-    customer = price_resolve(product=milk, quantity=10, on=on, channel="ka", customer_id=1)
+    customer = price_resolve(product=milk, quantity=10, on=on, channel="ka", customer_id=demo_customer_id())
     assert customer.price_list.kind == "customer" and customer.unit_price < ka.unit_price
 
 
