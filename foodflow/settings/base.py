@@ -180,8 +180,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "foodflow.crm.tasks.stale_research_reminders",
         "schedule": crontab(hour=7, minute=45),
     },
-    "sales-expire-quotations": {"task": "foodflow.sales.tasks.expire_quotations", "schedule": crontab(hour=0, minute=30)},
-    "sales-overdue-reminders": {"task": "foodflow.sales.tasks.overdue_reminders", "schedule": crontab(hour=8, minute=0)},
+    "sales-expire-quotations": {
+        "task": "foodflow.sales.tasks.expire_quotations",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "sales-overdue-reminders": {
+        "task": "foodflow.sales.tasks.overdue_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "crm-retier-customers": {
         "task": "foodflow.crm.tasks.retier_customers",
         "schedule": crontab(hour=2, minute=0, day_of_month=1),
