@@ -161,9 +161,9 @@ def delivery_ship(*, by, delivery: Delivery) -> Delivery:
             line = order_lines[dl.order_line_id]
             dl.amount = _delivered_amount(line, dl.quantity, amount_before.get(line.pk, ZERO))
             amount_before[line.pk] = amount_before.get(line.pk, ZERO) + dl.amount
-            dl.save(update_fields=["amount"])
             line.delivered_quantity += dl.quantity
-            line.save(update_fields=["delivered_quantity"])
+        DeliveryLine.objects.bulk_update(lines, ["amount"])
+        OrderLine.objects.bulk_update(list(order_lines.values()), ["delivered_quantity"])
 
         def apply(locked):
             locked.shipped_at = timezone.now()

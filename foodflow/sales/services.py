@@ -120,11 +120,16 @@ def priced_lines(*, customer: Customer, lines: Iterable[LineInput], on: date) ->
     return result
 
 
-def _write_lines(doc, line_model, parent_field: str, priced: list[dict]) -> None:
-    line_model.objects.filter(**{parent_field: doc}).delete()
-    line_model.objects.bulk_create(line_model(**{parent_field: doc}, **values) for values in priced)
+def _totals(doc, priced: list[dict]) -> None:
     doc.total = document_total(values["amount"] for values in priced)
     doc.tax_total = sum((values["tax"] for values in priced), ZERO)
+
+
+def _write_lines(doc, line_model, parent_field: str, priced: list[dict], *, new: bool = False) -> None:
+    if not new:
+        line_model.objects.filter(**{parent_field: doc}).delete()
+    line_model.objects.bulk_create(line_model(**{parent_field: doc}, **values) for values in priced)
+    _totals(doc, priced)
 
 
 def _copy_lines(source_lines, line_model, parent_field: str, doc) -> list:
@@ -343,9 +348,9 @@ def quotation_create(
             created_by=acting_user(by),
             **values,
         )
+        _totals(quotation, priced)
         quotation.save()
-        _write_lines(quotation, QuotationLine, "quotation", priced)
-        quotation.save(update_fields=["total", "tax_total"])
+        _write_lines(quotation, QuotationLine, "quotation", priced, new=True)
         workflow_started(workflow=QUOTATION_FLOW, obj=quotation, by=by)
         audit_record(
             action="quotation.created",
@@ -615,9 +620,9 @@ def order_create(
             created_by=acting_user(by),
             **values,
         )
+        _totals(order, priced)
         order.save()
-        _write_lines(order, OrderLine, "order", priced)
-        order.save(update_fields=["total", "tax_total"])
+        _write_lines(order, OrderLine, "order", priced, new=True)
         workflow_started(workflow=ORDER_FLOW, obj=order, by=by)
         audit_record(
             action="order.created", actor=by, obj=order, changes={"customer": customer.code, "total": str(order.total)}

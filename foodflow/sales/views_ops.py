@@ -812,6 +812,11 @@ def payment_create_view(request):
                 return redirect("sales:payment_detail", pk=payment.pk)
     else:
         initial = {name: request.GET[name] for name in PAYMENT_FIELDS if request.GET.get(name)}
+        # from a receivable's page: its open amount is the likely payment, allocated to it
+        paying = next((inv for inv in receivables if str(inv.pk) == request.GET.get("invoice", "")), None)
+        if paying is not None:
+            initial.setdefault("amount", paying.open_amount)
+            initial[PaymentForm.allocation_name(paying)] = paying.open_amount
         form = PaymentForm(initial=initial, receivables=receivables)
     return render(request, "sales/ops/payment_form.html", {"form": form, "customer": customer})
 

@@ -325,6 +325,18 @@ def test_finance_records_the_vat_invoice_and_a_payment_that_settles_the_receivab
     assert rows(finance.get(reverse("sales:payments")), "payment-row") == [payment.number]
 
 
+def test_paying_from_a_receivable_proposes_its_open_amount(world, client_of):
+    order, _delivery = shipped_order(world)
+    invoice = Invoice.objects.get(order=order)
+    page = client_of(world.finance).get(
+        reverse("sales:payment_create"), {"customer": world.customer.pk, "invoice": invoice.pk}
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'name="amount" value="{invoice.open_amount}"' in html
+    assert f'name="alloc_{invoice.pk}" value="{invoice.open_amount}"' in html
+
+
 def test_an_over_allocation_shows_an_error_saves_nothing_and_keeps_the_input(world, client_of):
     _order, delivery = shipped_order(world)
     invoice = Invoice.objects.get(delivery=delivery)
