@@ -77,6 +77,8 @@ class Approvable:
     on_approved: Callable[[object, object], None]
     on_rejected: Callable[[object, object, str], None]
     url: Callable[[object], str] = lambda obj: ""
+    # locks the document's approval may need, taken before the first audit entry
+    prepare: Callable[[object], None] = lambda obj: None
 
 
 APPROVABLES: dict[str, Approvable] = {}
@@ -400,6 +402,7 @@ def approval_decide(*, step: ApprovalStep, by, approve: bool, comment: str = "")
         _check_decider(step, request, by)
         approvable = APPROVABLES[request.doc_type]
         obj = approvable.model._default_manager.select_for_update().get(pk=request.object_id)
+        approvable.prepare(obj)
         if fingerprint(request.doc_type, obj) != request.fingerprint:
             # the document changed under the request: nobody may approve what they did not see
             approval_void(doc_type=request.doc_type, obj=obj, by=None, note=_("The document changed after submission."))

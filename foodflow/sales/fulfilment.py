@@ -25,7 +25,7 @@ from .models import Delivery, DeliveryLine, OrderLine, SalesOrder
 from .notices import customer_notice
 from .permissions import can_manage_deliveries
 from .receivables import invoice_for_delivery, invoice_for_order
-from .review import ReviewRefused, order_reference, order_release_all
+from .review import ReviewRefused, order_reference, order_release_all, order_stock_lock
 from .workflows import DELIVERY_FLOW, ORDER_FLOW
 
 
@@ -145,6 +145,7 @@ def delivery_ship(*, by, delivery: Delivery) -> Delivery:
     require_unless_system(by, can_manage_deliveries)
     with transaction.atomic():
         order = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=delivery.order_id)
+        order_stock_lock(order)  # one lock order for every writer of stock (see order_stock_lock)
         lines = list(
             delivery.lines.select_related("reservation__lot", "reservation__warehouse").order_by(
                 "order_line__product_id", "pk"
@@ -227,6 +228,8 @@ def order_close_short(*, by, order: SalesOrder, reason: str) -> SalesOrder:
             fields={"reason": [_("Say why the rest is not delivered.")]},
         )
     with transaction.atomic():
+        list(SalesOrder.objects.select_for_update().filter(pk=order.pk).values_list("pk"))
+        order_stock_lock(order)
         if Delivery.objects.filter(order=order, state="planned").exists():
             raise ReviewRefused(_("Ship or cancel the planned delivery notes first."), code="deliveries_planned")
 

@@ -23,7 +23,7 @@ from foodflow.core.permissions import require_unless_system
 from foodflow.core.workflows import transition
 from foodflow.crm.models import Customer
 from foodflow.inventory.allocation import ShelfLifeRequirement, allocation_plans, requirement_for_channel
-from foodflow.inventory.models import ProductionRequest, Reservation
+from foodflow.inventory.models import ProductionLine, ProductionRequest, Reservation, StockBalance
 from foodflow.inventory.services import (
     InsufficientStock,
     NoCapacity,
@@ -36,7 +36,7 @@ from foodflow.inventory.services import (
 
 from . import approvals
 from .approvals import Approvable, ApprovalFacts, register_approvable
-from .models import DocType, OrderReview, SalesOrder
+from .models import DocType, OrderLine, OrderReview, SalesOrder
 from .notices import customer_notice
 from .permissions import can_manage_receivables, can_review_orders
 from .selectors import customer_exposure
@@ -245,6 +245,14 @@ def order_review_decide(
                 raise ReviewRefused(failing[0].capacity_error, code="no_capacity")
             _reserve_available(locked, findings, by, allow_partial=True)
             by_line = {line.pk: line for line in locked.lines.select_related("product")}
+            # every family's lines before the first request's audit entry (see order_stock_lock)
+            families = sorted({by_line[f.line_id].product.family_id for f in findings.short_lines} - {None})
+            list(
+                ProductionLine.objects.select_for_update()
+                .filter(capacities__family_id__in=families)
+                .order_by("pk")
+                .values_list("pk")
+            )
             for finding in sorted(findings.short_lines, key=lambda f: by_line[f.line_id].product_id):
                 production_request_create(
                     by=None,
@@ -324,6 +332,28 @@ def order_reserve_rest(*, by, order: SalesOrder) -> SalesOrder:
             changes={"lines": [f.sku for f in findings.lines if f.available > 0]},
         )
     return locked
+
+
+def order_stock_lock(*orders: SalesOrder) -> None:
+    """Lock the stock balances of the orders' products, in (product, row) order, before the
+    transaction writes its first audit entry.
+
+    Why: every stock service locks the balances of one product at a time, in product order,
+    and the audit chain's head row is locked from a transaction's first entry to its commit.
+    A transaction that appended to the chain and only then locked balances (a cancellation
+    releasing its reservations) could wait for a reviewer who holds those balances and waits
+    for the head: a deadlock. Taking the balances first keeps one lock order everywhere:
+    document row → stock balances → audit head."""
+    product_ids = sorted(
+        {pid for order in orders for pid in OrderLine.objects.filter(order=order).values_list("product_id", flat=True)}
+    )
+    if product_ids:
+        list(
+            StockBalance.objects.select_for_update()
+            .filter(product_id__in=product_ids)
+            .order_by("product_id", "pk")
+            .values_list("pk")
+        )
 
 
 def order_release_all(*, order: SalesOrder, by=None, note: str = "", cancel_production: bool = False) -> int:

@@ -705,6 +705,10 @@ def order_submit(*, by, order: SalesOrder) -> SalesOrder:
         locked = _locked(SalesOrder, order, None)
         if locked.state != "draft":
             raise SalesRuleBroken(code="transition_not_allowed")
+        if locked.previous_id:  # confirming an amendment releases the old version's stock
+            from .review import order_stock_lock
+
+            order_stock_lock(locked.previous)
         request = approvals.approval_submit(doc_type=DocType.ORDER, obj=locked, by=by, label=str(locked))
         if request is not None:
             return transition(workflow=ORDER_FLOW, obj=locked, action="submit", by=by)
@@ -779,9 +783,11 @@ def order_cancel(*, by, order: SalesOrder, reason: str) -> SalesOrder:
         raise ValidationFailed(
             _("Say why it is cancelled."), code="reason_missing", fields={"reason": [_("Say why it is cancelled.")]}
         )
-    from .review import order_release_all
+    from .review import order_release_all, order_stock_lock
 
     with transaction.atomic():
+        _locked(SalesOrder, order, None)
+        order_stock_lock(order)  # before the first audit entry (see order_stock_lock)
         approvals.approval_void(doc_type=DocType.ORDER, obj=order, by=by, note=reason)
         locked = transition(
             workflow=ORDER_FLOW,
@@ -840,9 +846,17 @@ def _order_rejected(order, by, reason: str) -> None:
     transition(workflow=ORDER_FLOW, obj=order, action="reject", by=None, reason=reason)
 
 
+def _order_prepare(order) -> None:
+    if order.previous_id:
+        from .review import order_stock_lock
+
+        order_stock_lock(order.previous)
+
+
 register_approvable(
     DocType.ORDER,
     Approvable(
+        prepare=_order_prepare,
         model=SalesOrder,
         facts=_order_facts,
         content=lambda o: _content(o, o.lines.all()),

@@ -178,6 +178,46 @@ def test_reviewers_reserving_the_same_products_at_once_never_oversell(
     assert refusal_codes(results) == ["stock_short"] * (reviewers - fitting)
 
 
+def test_cancelling_shipping_and_reserving_the_same_products_at_once_never_deadlock(world, make_user):
+    """Writers of stock that also write audit entries (a cancellation releasing its stock, a
+    shipment, a reservation) meet on the same balances; lines listed both ways round."""
+    from foodflow.sales.services import order_cancel
+
+    planners = [world.planner] + [make_user("planner", unit="HQ") for _ in range(3)]
+
+    def lines(index: int):
+        milk, yoghurt = LineInput(world.milk, 20), LineInput(world.yoghurt, 10)
+        return [milk, yoghurt] if index % 2 == 0 else [yoghurt, milk]
+
+    to_cancel = [confirmed_order(world, lines(i)) for i in range(3)]
+    to_ship = [confirmed_order(world, lines(i + 1)) for i in range(3)]
+    to_reserve = [confirmed_order(world, lines(i)) for i in range(4)]
+    for order in [*to_cancel, *to_ship]:
+        order_review_decide(by=world.planner, order=order, decision="reserve")
+    deliveries = [delivery_create(by=world.planner, order=o, planned_date=timezone.localdate()) for o in to_ship]
+
+    def work(kind: str, target, planner):
+        if kind == "cancel":
+            return order_cancel(by=fresh(world.rep), order=fresh(target), reason="客户取消")
+        if kind == "ship":
+            return delivery_ship(by=fresh(planner), delivery=fresh(target))
+        return order_review_decide(by=fresh(planner), order=fresh(target), decision="reserve")
+
+    jobs = [
+        *[("cancel", order, world.planner) for order in to_cancel],
+        *[("ship", delivery, planners[i % 4]) for i, delivery in enumerate(deliveries)],
+        *[("reserve", order, planners[i % 4]) for i, order in enumerate(to_reserve)],
+    ]
+    results = run_concurrently(work, jobs)
+
+    assert_no_server_errors(results, refusals_allowed=False)
+    assert all(fresh(o).state == "cancelled" for o in to_cancel)
+    assert all(fresh(o).state == "delivered" for o in to_ship)
+    assert all(fresh(o).state == "reserved" for o in to_reserve)
+    assert_stock_ledger_consistent([world.milk, world.yoghurt])
+    assert audit_verify().ok
+
+
 # --- b. payments allocated to one receivable ------------------------------------------------------------
 
 
