@@ -309,10 +309,6 @@ def _invoices_visible(user, queryset):
     return receivables_in_scope(user, queryset)
 
 
-def _payments_visible(user, queryset):
-    return payments_in_scope(user, queryset)
-
-
 def _approval_histories(doc_type: str, docs: Iterable) -> dict[int, list[ApprovalRequest]]:
     """The approval requests of many documents in two queries, newest first per document."""
     ids = [doc.pk for doc in docs]
@@ -1667,7 +1663,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payment.objects.none()
-        return _payments_visible(self.request.user, self.payment_queryset())
+        return payments_in_scope(self.request.user, self.payment_queryset())
 
     def payment_response(self, payment, status_code=status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.payment_queryset().get(pk=payment.pk)).data, status=status_code)

@@ -212,7 +212,7 @@ def approval_plan(*, doc_type: str, facts: ApprovalFacts) -> list[PlannedStep]:
 # --- requests ----------------------------------------------------------------------------------
 
 
-def _may_decide(user, role: Role, *, owner, unit, by) -> bool:
+def _may_decide(user, *, owner, unit, by) -> bool:
     if user.pk in (owner.pk, getattr(by, "pk", None)) or not user.is_active:
         return False
     return can_approve_for(user, owner=owner, unit=unit)
@@ -226,38 +226,41 @@ def _with_someone_to_decide(planned: list[PlannedStep], *, owner, unit, by) -> l
 
     if not planned:
         return planned
-    approving = sorted(
-        (r for r in Role.objects.all() if APPROVE in (r.permissions or ())),
-        key=lambda r: (r.approval_amount_limit <= 0, r.approval_amount_limit, r.pk),  # 0 = no limit: last
-    )
-    holders = {
-        role.pk: list(User.objects.filter(roles=role, is_active=True).select_related("org_unit")) for role in approving
-    }
+    holders: dict[int, bool] = {}
+
+    def someone(role: Role) -> bool:
+        # a role's holders are read only when a step asks for it (usually one role per step)
+        if role.pk not in holders:
+            users = User.objects.filter(roles=role, is_active=True).select_related("org_unit")
+            holders[role.pk] = any(_may_decide(u, owner=owner, unit=unit, by=by) for u in users)
+        return holders[role.pk]
+
+    approving = None
     result: dict[tuple[int, int], PlannedStep] = {}
     for step in planned:
         role = step.role
-        if not any(_may_decide(u, role, owner=owner, unit=unit, by=by) for u in holders.get(role.pk) or ()):
-            higher = [
-                r
-                for r in approving
-                if (r.approval_amount_limit <= 0 or r.approval_amount_limit > role.approval_amount_limit)
-                and r.pk != role.pk
-                and any(_may_decide(u, r, owner=owner, unit=unit, by=by) for u in holders.get(r.pk, ()))
-            ]
-            if higher:
-                step = PlannedStep(
-                    step.level,
-                    higher[0],
-                    [
-                        *step.reasons,
-                        Reason(
-                            "escalated",
-                            _("(Escalated: nobody in the role %(role)s may decide this document.)")
-                            % {"role": role.name},
-                        ),
-                    ],
-                    role,
+        if not someone(role):
+            if approving is None:
+                approving = sorted(
+                    (r for r in Role.objects.all() if APPROVE in (r.permissions or ())),
+                    key=lambda r: (r.approval_amount_limit <= 0, r.approval_amount_limit, r.pk),  # 0: no limit, last
                 )
+            higher = next(
+                (
+                    r
+                    for r in approving
+                    if r.pk != role.pk
+                    and (r.approval_amount_limit <= 0 or r.approval_amount_limit > role.approval_amount_limit)
+                    and someone(r)
+                ),
+                None,
+            )
+            if higher is not None:
+                escalated = Reason(
+                    "escalated",
+                    _("(Escalated: nobody in the role %(role)s may decide this document.)") % {"role": role.name},
+                )
+                step = PlannedStep(step.level, higher, [*step.reasons, escalated], role)
         key = (step.level, step.role.pk)
         if key in result:
             result[key].reasons.extend(step.reasons)

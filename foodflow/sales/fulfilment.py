@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import ValidationFailed
-from foodflow.core.money import ZERO, document_total, line_amount
+from foodflow.core.money import ZERO, document_total, line_amount, to_decimal
 from foodflow.core.numbering import number_next
 from foodflow.core.permissions import acting_user, require_unless_system
 from foodflow.core.workflows import transition, workflow_started
@@ -124,8 +124,6 @@ def delivery_create(
 
 
 def _quantity(value, line: OrderLine) -> Decimal:
-    from foodflow.core.money import to_decimal
-
     quantity = to_decimal(value or 0)
     if quantity < 0:
         raise ValidationFailed(code="invalid_quantity", fields={f"quantities.{line.pk}": [_("Cannot be negative.")]})

@@ -5,29 +5,19 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.core.menu import MenuLink
 
 from .permissions import (
-    can_approve,
     can_manage_deliveries,
     can_manage_receivables,
-    can_review_orders,
+    can_open_review,
+    can_reconcile,
     can_view_receivables,
 )
-
-
-def _may_open_review(user) -> bool:
-    # finance follows the credit-held orders from the same queue
-    return can_review_orders(user) or can_manage_receivables(user)
-
-
-def _may_reconcile(user) -> bool:
-    return can_manage_receivables(user) or can_approve(user)
-
 
 LINKS: tuple = (
     MenuLink(
         _("Order review"),
         "sales:review_queue",
         "ti-clipboard-check",
-        _may_open_review,
+        can_open_review,
         _("Confirmed orders to check for stock by lot, production capacity and credit, then reserve or hold."),
     ),
     MenuLink(
@@ -55,7 +45,7 @@ LINKS: tuple = (
         _("Reconciliation"),
         "sales:reconciliation",
         "ti-scale",
-        _may_reconcile,
+        can_reconcile,
         _("Orders whose ordered, delivered, invoiced and paid amounts disagree, and why."),
     ),
 )

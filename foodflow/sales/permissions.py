@@ -104,6 +104,28 @@ def payments_in_scope(user, queryset):
     return scoped(user, RECEIVABLES_VIEW, queryset, owner="customer__owner", unit="customer__region")
 
 
+def can_view_receivable(user, invoice) -> bool:
+    """The object-level twin of ``receivables_in_scope``."""
+    return has_perm(user, RECEIVABLES) or in_scope(
+        user, RECEIVABLES_VIEW, owner=invoice.owner, unit=invoice.customer.region
+    )
+
+
+def can_view_payment(user, payment) -> bool:
+    """The object-level twin of ``payments_in_scope``."""
+    customer = payment.customer
+    return has_perm(user, RECEIVABLES) or in_scope(user, RECEIVABLES_VIEW, owner=customer.owner, unit=customer.region)
+
+
+def can_open_review(user) -> bool:
+    # finance opens the review screen of a credit-held order to ask for the block to be lifted
+    return has_perm(user, REVIEW) or has_perm(user, RECEIVABLES)
+
+
+def can_reconcile(user) -> bool:
+    return has_perm(user, RECEIVABLES) or has_perm(user, APPROVE)
+
+
 def can_manage_receivables(user) -> bool:
     return has_perm(user, RECEIVABLES)
 

@@ -234,16 +234,8 @@ def reconciliation(*, orders: QuerySet[SalesOrder], on: date | None = None) -> l
     return result
 
 
-def payments_for(*, customer) -> QuerySet[Payment]:
-    return Payment.objects.filter(customer=customer).order_by("-received_on", "-pk")
-
-
 def allocations_of(invoice: Invoice) -> QuerySet[PaymentAllocation]:
     return invoice.allocations.select_related("payment", "by")
-
-
-def order_lines_open(order: SalesOrder) -> list[OrderLine]:
-    return [line for line in order.lines.select_related("product") if line.open_quantity > 0]
 
 
 # --- home page figures -----------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from .models import (
     QuotationLine,
     SalesOrder,
 )
-from .permissions import can_create_docs, can_manage_doc
+from .permissions import can_create_docs, can_manage_doc, can_view_doc
 from .selectors import customer_exposure
 from .workflows import INQUIRY_FLOW, ORDER_FLOW, ORDER_OPEN, QUOTATION_FLOW
 
@@ -497,7 +497,7 @@ def _clone_quotation(
         number=number,
         version=version,
         customer=customer,
-        owner=acting_user(by) or source.owner if copied_from else source.owner,
+        owner=(acting_user(by) or source.owner) if copied_from else source.owner,
         inquiry=source.inquiry if not copied_from else None,
         copied_from=copied_from,
         payment_terms_days=source.payment_terms_days,
@@ -538,7 +538,7 @@ def quotation_copy(*, by, quotation: Quotation, customer: Customer | None = None
     approval: its id differs, so no approval request matches it."""
     customer = customer or quotation.customer
     _require_customer(by, customer)
-    if by is not None and not can_manage_doc(by, quotation) and not _can_view(by, quotation):
+    if by is not None and not can_view_doc(by, quotation):
         raise PermissionDeniedError()
     with transaction.atomic():
         clone = _clone_quotation(
@@ -560,12 +560,6 @@ def quotation_copy(*, by, quotation: Quotation, customer: Customer | None = None
             clone.save(update_fields=["total", "tax_total"])
         audit_record(action="quotation.copied", actor=by, obj=clone, changes={"from": str(quotation)})
     return clone
-
-
-def _can_view(by, doc) -> bool:
-    from .permissions import can_view_doc
-
-    return can_view_doc(by, doc)
 
 
 def _quotation_facts(quotation: Quotation) -> ApprovalFacts:
@@ -797,9 +791,8 @@ def order_cancel(*, by, order: SalesOrder, reason: str) -> SalesOrder:
             reason=reason,
             apply=lambda o: setattr(o, "cancel_reason", reason[:200]) or ["cancel_reason"],
         )
+        # (a cancelled amendment holds no stock: the confirmed version it amends stays as it was)
         order_release_all(order=locked, by=None, note=reason, cancel_production=True)
-        if locked.version > 1 and not locked.is_current:
-            pass  # a cancelled amendment leaves the confirmed version as it was
     return locked
 
 

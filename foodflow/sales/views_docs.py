@@ -9,6 +9,7 @@ exist), as on the customer pages; a service's refusal is shown as its message.""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -365,38 +366,82 @@ def quotation_create_view(request):
     return _document_form(request, kind="quotation", form_class=QuotationForm, save=save, on_saved=on_saved)
 
 
-@require(can_view_sales)
-def quotation_edit_view(request, pk: int):
-    quotation = _document_or_403(request, Quotation, pk, can_manage_doc)
-    if not quotation.is_current or quotation.state not in services.EDITABLE_QUOTE_STATES:
-        messages.error(request, _("A quotation that was sent is revised (a new version), not edited."))
-        return redirect("sales:quotation_detail", pk=quotation.pk)
+@dataclass(frozen=True)
+class _Editing:
+    """What differs between editing a quotation and an order; the page is the same."""
+
+    model: type
+    kind: str
+    form_class: type
+    editable: Callable[[Any], bool]
+    not_editable: Any
+    update: Callable[..., Any]  # the service
+    lines: Callable[[Any], Any]
+    approval_void: Any
+    saved: Any
+
+
+QUOTATION_EDITING = _Editing(
+    model=Quotation,
+    kind="quotation",
+    form_class=QuotationForm,
+    editable=lambda doc: doc.is_current and doc.state in services.EDITABLE_QUOTE_STATES,
+    not_editable=gettext_lazy("A quotation that was sent is revised (a new version), not edited."),
+    update=lambda *, doc, **kwargs: services.quotation_update(quotation=doc, **kwargs),
+    lines=lambda doc: selectors_docs.quotation_lines(doc),
+    approval_void=gettext_lazy("The quotation was saved; its approval is void: submit it again."),
+    saved=gettext_lazy("The quotation %(number)s was saved."),
+)
+ORDER_EDITING = _Editing(
+    model=SalesOrder,
+    kind="order",
+    form_class=OrderForm,
+    editable=lambda doc: doc.state in services.EDITABLE_ORDER_STATES,
+    not_editable=gettext_lazy("A confirmed order is amended (a new version) or cancelled, never edited."),
+    update=lambda *, doc, **kwargs: services.order_update(order=doc, **kwargs),
+    lines=lambda doc: selectors_docs.order_lines(doc),
+    approval_void=gettext_lazy("The order was saved; its approval is void: submit it again."),
+    saved=gettext_lazy("The order %(number)s was saved."),
+)
+
+
+def _edit_page(request, pk: int, editing: _Editing):
+    document = _document_or_403(request, editing.model, pk, can_manage_doc)
+    detail = f"sales:{editing.kind}_detail"
+    if not editing.editable(document):
+        messages.error(request, str(editing.not_editable))
+        return redirect(detail, pk=document.pk)
 
     def save(form, lines):
-        return services.quotation_update(
+        return editing.update(
             by=request.user,
-            quotation=quotation,
+            doc=document,
             expected_version=form.cleaned_data.get("lock_version"),
             lines=lines,
             **form.service_fields(),
         )
 
     def on_saved(saved):
-        if saved.state == "draft" and quotation.state != "draft":
-            messages.warning(request, _("The quotation was saved; its approval is void: submit it again."))
+        if saved.state == "draft" and document.state != "draft":
+            messages.warning(request, str(editing.approval_void))
         else:
-            messages.success(request, _("The quotation %(number)s was saved.") % {"number": str(saved)})
-        return redirect("sales:quotation_detail", pk=saved.pk)
+            messages.success(request, str(editing.saved) % {"number": str(saved)})
+        return redirect(detail, pk=saved.pk)
 
     return _document_form(
         request,
-        kind="quotation",
-        form_class=QuotationForm,
+        kind=editing.kind,
+        form_class=editing.form_class,
         save=save,
         on_saved=on_saved,
-        document=quotation,
-        lines=selectors_docs.quotation_lines(quotation),
+        document=document,
+        lines=editing.lines(document),
     )
+
+
+@require(can_view_sales)
+def quotation_edit_view(request, pk: int):
+    return _edit_page(request, pk, QUOTATION_EDITING)
 
 
 def _quotation_actions(user, quotation: Quotation) -> list[Action]:
@@ -725,36 +770,7 @@ def order_create_view(request):
 
 @require(can_view_sales)
 def order_edit_view(request, pk: int):
-    order = _document_or_403(request, SalesOrder, pk, can_manage_doc)
-    if order.state not in services.EDITABLE_ORDER_STATES:
-        messages.error(request, _("A confirmed order is amended (a new version) or cancelled, never edited."))
-        return redirect("sales:order_detail", pk=order.pk)
-
-    def save(form, lines):
-        return services.order_update(
-            by=request.user,
-            order=order,
-            expected_version=form.cleaned_data.get("lock_version"),
-            lines=lines,
-            **form.service_fields(),
-        )
-
-    def on_saved(saved):
-        if saved.state == "draft" and order.state != "draft":
-            messages.warning(request, _("The order was saved; its approval is void: submit it again."))
-        else:
-            messages.success(request, _("The order %(number)s was saved.") % {"number": str(saved)})
-        return redirect("sales:order_detail", pk=saved.pk)
-
-    return _document_form(
-        request,
-        kind="order",
-        form_class=OrderForm,
-        save=save,
-        on_saved=on_saved,
-        document=order,
-        lines=selectors_docs.order_lines(order),
-    )
+    return _edit_page(request, pk, ORDER_EDITING)
 
 
 def _order_actions(user, order: SalesOrder, versions: list) -> list[Action]:

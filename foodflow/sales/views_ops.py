@@ -21,7 +21,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from foodflow.accounts.permissions import in_scope
 from foodflow.core.errors import DomainError
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, require, safe_next
@@ -50,13 +49,15 @@ from .forms_ops import (
 from .fulfilment import delivery_cancel, delivery_create, delivery_receive, delivery_ship, order_close_short
 from .models import CreditNote, CustomerReturn, Delivery, DocType, Invoice, OrderReview, Payment, SalesOrder, WriteOff
 from .permissions import (
-    RECEIVABLES_VIEW,
-    can_approve,
     can_manage_deliveries,
     can_manage_receivables,
     can_manage_returns,
+    can_open_review,
+    can_reconcile,
     can_review_orders,
     can_view_doc,
+    can_view_payment,
+    can_view_receivable,
     can_view_receivables,
     can_view_sales,
 )
@@ -150,50 +151,30 @@ def _delivery_or_403(request, pk: int) -> Delivery:
     return delivery
 
 
-def _may_view_receivable(user, invoice: Invoice) -> bool:
-    """Finance sees every receivable; others those in their receivables scope (the twin of
-    ``permissions.receivables_in_scope`` for one receivable)."""
-    return can_manage_receivables(user) or in_scope(
-        user, RECEIVABLES_VIEW, owner=invoice.owner, unit=invoice.customer.region
-    )
-
-
 def _invoice_or_403(request, pk: int) -> Invoice:
     invoice = get_object_or_404(
         Invoice.objects.select_related("customer__region", "owner__org_unit", "order", "delivery"), pk=pk
     )
-    if not _may_view_receivable(request.user, invoice):
+    if not can_view_receivable(request.user, invoice):
         raise PermissionDenied
     return invoice
 
 
 def _payment_or_403(request, pk: int) -> Payment:
     payment = get_object_or_404(Payment.objects.select_related("customer__region", "customer__owner__org_unit"), pk=pk)
-    if not (
-        can_manage_receivables(request.user)
-        or in_scope(request.user, RECEIVABLES_VIEW, owner=payment.customer.owner, unit=payment.customer.region)
-    ):
+    if not can_view_payment(request.user, payment):
         raise PermissionDenied
     return payment
-
-
-def _may_open_review(user) -> bool:
-    # finance opens the screen of a credit-held order to ask for the block to be lifted
-    return can_review_orders(user) or can_manage_receivables(user)
 
 
 def _may_see_deliveries(user) -> bool:
     return can_manage_deliveries(user) or can_view_sales(user)
 
 
-def _may_reconcile(user) -> bool:
-    return can_manage_receivables(user) or can_approve(user)
-
-
 # --- order review ------------------------------------------------------------------------------
 
 
-@require(_may_open_review)
+@require(can_open_review)
 def review_queue_view(request):
     filters = ReviewQueueFilterForm(request.GET)
     values = filters.values()
@@ -273,7 +254,7 @@ REVIEW_DONE = {
 }
 
 
-@require(_may_open_review)
+@require(can_open_review)
 def order_review_view(request, pk: int):
     order = _order_or_403(request, pk)
     decide_form = None
@@ -435,7 +416,7 @@ def delivery_detail_view(request, pk: int):
             "order": delivery.order,
             "lines": selectors_ops.delivery_lines(delivery),
             "returns": selectors_ops.returns_of(delivery),
-            "invoice": invoice if invoice is not None and _may_view_receivable(user, invoice) else None,
+            "invoice": invoice if invoice is not None and can_view_receivable(user, invoice) else None,
             "can_ship": manage and delivery.state == "planned",
             "can_cancel": manage and delivery.state == "planned",
             "receive_form": DeliveryReceiveForm(initial={"received_on": timezone.localdate()}, auto_id="id_receive_%s")
@@ -866,7 +847,7 @@ def payment_allocate_view(request, pk: int):
 # --- reconciliation ----------------------------------------------------------------------------
 
 
-@require(_may_reconcile)
+@require(can_reconcile)
 def reconciliation_view(request):
     filters = ReconciliationFilterForm(request.GET)
     values = filters.values()
