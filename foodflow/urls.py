@@ -9,6 +9,7 @@ urlpatterns = [
     path("stock/", include("foodflow.inventory.urls")),
     path("crm/", include("foodflow.crm.urls")),
     path("sales/", include("foodflow.sales.urls")),
+    path("contracts/", include("foodflow.contracts.urls")),
     path("", include("foodflow.api.urls")),
     path("healthz", web_views.healthz_view, name="healthz"),
 ]

@@ -29,14 +29,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from foodflow.accounts.models import Role
-from foodflow.accounts.permissions import user_roles
+from foodflow.accounts.permissions import in_scope, scope_q, user_roles
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import ConflictError, DomainError, PermissionDeniedError, ValidationFailed
 from foodflow.core.money import ZERO
 from foodflow.core.permissions import acting_user
 
 from .models import ApprovalPolicy, ApprovalRequest, ApprovalStep
-from .permissions import APPROVE, can_approve_for
+from .permissions import APPROVE
 from .workflows import APPROVAL_FLOW
 
 Condition = ApprovalPolicy.Condition
@@ -79,6 +79,10 @@ class Approvable:
     url: Callable[[object], str] = lambda obj: ""
     # locks the document's approval may need, taken before the first audit entry
     prepare: Callable[[object], None] = lambda obj: None
+    # the permission whose data scope says whose documents an approver may decide (contracts
+    # are reviewed by legal under their own code, not under the commercial approval)
+    permission: str = APPROVE
+    queue_url: str = "/sales/approvals/"
 
 
 APPROVABLES: dict[str, Approvable] = {}
@@ -168,7 +172,7 @@ class PlannedStep:
     escalated_from: Role | None = None
 
 
-def _authority_role(role: Role, amount: Decimal, roles: list[Role]) -> tuple[Role, bool]:
+def _authority_role(role: Role, amount: Decimal, roles: list[Role], permission: str) -> tuple[Role, bool]:
     """The role that may approve ``amount``: ``role`` itself when its limit covers it (a limit
     of 0 means the role's approvals are not limited by amount), else the approving role
     with the smallest limit that does."""
@@ -176,7 +180,7 @@ def _authority_role(role: Role, amount: Decimal, roles: list[Role]) -> tuple[Rol
     if limit <= 0 or amount <= limit:
         return role, False
     above = sorted(
-        (r for r in roles if r.approval_amount_limit >= amount and APPROVE in (r.permissions or ())),
+        (r for r in roles if r.approval_amount_limit >= amount and permission in (r.permissions or ())),
         key=lambda r: (r.approval_amount_limit, r.pk),
     )
     return (above[0], True) if above else (role, False)
@@ -190,12 +194,13 @@ def approval_plan(*, doc_type: str, facts: ApprovalFacts) -> list[PlannedStep]:
         .order_by("level", "pk")
     )
     roles = list(Role.objects.all())
+    permission = APPROVABLES[doc_type].permission if doc_type in APPROVABLES else APPROVE
     steps: dict[tuple[int, int], PlannedStep] = {}
     for policy in policies:
         reason = _reason(policy, facts)
         if reason is None:
             continue
-        role, escalated = _authority_role(policy.approver_role, facts.amount, roles)
+        role, escalated = _authority_role(policy.approver_role, facts.amount, roles, permission)
         step = steps.setdefault((policy.level, role.pk), PlannedStep(policy.level, role, []))
         if escalated:
             step.escalated_from = policy.approver_role
@@ -212,13 +217,15 @@ def approval_plan(*, doc_type: str, facts: ApprovalFacts) -> list[PlannedStep]:
 # --- requests ----------------------------------------------------------------------------------
 
 
-def _may_decide(user, *, owner, unit, by) -> bool:
+def _may_decide(user, *, owner, unit, by, permission: str) -> bool:
     if user.pk in (owner.pk, getattr(by, "pk", None)) or not user.is_active:
         return False
-    return can_approve_for(user, owner=owner, unit=unit)
+    return in_scope(user, permission, owner=owner, unit=unit)
 
 
-def _with_someone_to_decide(planned: list[PlannedStep], *, owner, unit, by) -> list[PlannedStep]:
+def _with_someone_to_decide(
+    planned: list[PlannedStep], *, owner, unit, by, permission: str = APPROVE
+) -> list[PlannedStep]:
     """A step whose role nobody may decide for this document (a team without a manager, the
     only manager being the owner) goes up to the next role with a higher limit that has
     someone who may; a document never waits for nobody."""
@@ -232,7 +239,7 @@ def _with_someone_to_decide(planned: list[PlannedStep], *, owner, unit, by) -> l
         # a role's holders are read only when a step asks for it (usually one role per step)
         if role.pk not in holders:
             users = User.objects.filter(roles=role, is_active=True).select_related("org_unit")
-            holders[role.pk] = any(_may_decide(u, owner=owner, unit=unit, by=by) for u in users)
+            holders[role.pk] = any(_may_decide(u, owner=owner, unit=unit, by=by, permission=permission) for u in users)
         return holders[role.pk]
 
     approving = None
@@ -242,7 +249,7 @@ def _with_someone_to_decide(planned: list[PlannedStep], *, owner, unit, by) -> l
         if not someone(role):
             if approving is None:
                 approving = sorted(
-                    (r for r in Role.objects.all() if APPROVE in (r.permissions or ())),
+                    (r for r in Role.objects.all() if permission in (r.permissions or ())),
                     key=lambda r: (r.approval_amount_limit <= 0, r.approval_amount_limit, r.pk),  # 0: no limit, last
                 )
             higher = next(
@@ -275,7 +282,11 @@ def approval_submit(*, doc_type: str, obj, by, label: str) -> ApprovalRequest | 
     approvable = APPROVABLES[doc_type]
     facts = approvable.facts(obj)
     planned = _with_someone_to_decide(
-        approval_plan(doc_type=doc_type, facts=facts), owner=approvable.owner(obj), unit=approvable.unit(obj), by=by
+        approval_plan(doc_type=doc_type, facts=facts),
+        owner=approvable.owner(obj),
+        unit=approvable.unit(obj),
+        by=by,
+        permission=approvable.permission,
     )
     with transaction.atomic():
         approval_void(doc_type=doc_type, obj=obj, by=by, note=_("Submitted again."))
@@ -364,7 +375,7 @@ def user_approval_limit(user, role: Role) -> Decimal | None:
     return None if limit <= 0 else limit
 
 
-def _check_decider(step: ApprovalStep, request: ApprovalRequest, by) -> None:
+def _check_decider(step: ApprovalStep, request: ApprovalRequest, by, permission: str) -> None:
     if by is None or not getattr(by, "is_authenticated", False):
         raise PermissionDeniedError()
     if by.pk in (request.owner_id, request.submitted_by_id):
@@ -374,7 +385,7 @@ def _check_decider(step: ApprovalStep, request: ApprovalRequest, by) -> None:
             _("This step is for the role %(role)s, which you do not hold.") % {"role": step.role.name},
             code="wrong_role",
         )
-    if not can_approve_for(by, owner=request.owner, unit=request.unit):
+    if not in_scope(by, permission, owner=request.owner, unit=request.unit):
         raise PermissionDeniedError()
     limit = user_approval_limit(by, step.role)
     if limit is not None and request.amount > limit:
@@ -402,8 +413,8 @@ def approval_decide(*, step: ApprovalStep, by, approve: bool, comment: str = "")
         step = ApprovalStep.objects.select_related("role").get(pk=step.pk)
         if request.state != "pending" or step.state != ApprovalStep.State.PENDING:
             raise ConflictError(_("This approval step was already decided or is no longer open."), code="step_closed")
-        _check_decider(step, request, by)
         approvable = APPROVABLES[request.doc_type]
+        _check_decider(step, request, by, approvable.permission)
         obj = approvable.model._default_manager.select_for_update().get(pk=request.object_id)
         approvable.prepare(obj)
         if fingerprint(request.doc_type, obj) != request.fingerprint:
@@ -447,10 +458,11 @@ def approvers_for(request: ApprovalRequest, step: ApprovalStep) -> list:
     candidates = User.objects.filter(is_active=True, roles=step.role).exclude(
         pk__in=[request.owner_id, request.submitted_by_id or 0]
     )
+    permission = APPROVABLES[request.doc_type].permission
     return [
         user
         for user in candidates.select_related("org_unit")
-        if can_approve_for(user, owner=request.owner, unit=request.unit)
+        if in_scope(user, permission, owner=request.owner, unit=request.unit)
     ]
 
 
@@ -463,7 +475,7 @@ def _notify_step(request: ApprovalRequest, step: ApprovalStep) -> None:
         recipients=approvers_for(request, step),
         kind=APPROVAL_NEEDED,
         params={"document": request.document_label, "reasons": " ".join(r["message"] for r in step.reasons)},
-        url="/sales/approvals/",
+        url=APPROVABLES[request.doc_type].queue_url,
     )
 
 
@@ -500,18 +512,18 @@ def _finish(request: ApprovalRequest, action: str, by) -> None:
 # --- queue ---------------------------------------------------------------------------------------
 
 
-def approval_queue(user) -> QuerySet[ApprovalStep]:
-    """Pending steps the user may decide: their role, their scope, not their own documents.
-    (The amount limit is shown on the page; planning already escalated what exceeds it.)"""
-    steps = ApprovalStep.objects.filter(state=ApprovalStep.State.PENDING, request__state="pending").select_related(
-        "request", "request__owner", "request__unit", "role"
-    )
+def approval_queue(user, *, permission: str = APPROVE) -> QuerySet[ApprovalStep]:
+    """Pending steps the user may decide among the document types approved under
+    ``permission``: their role, their scope, not their own documents. (The amount limit is
+    shown on the page; planning already escalated what exceeds it.)"""
+    doc_types = [code for code, approvable in APPROVABLES.items() if approvable.permission == permission]
+    steps = ApprovalStep.objects.filter(
+        state=ApprovalStep.State.PENDING, request__state="pending", request__doc_type__in=doc_types
+    ).select_related("request", "request__owner", "request__unit", "role")
     if not user.is_superuser:
         steps = steps.filter(role__in=[role.pk for role in user_roles(user)])
     steps = steps.exclude(request__owner=user).exclude(request__submitted_by=user)
-    from foodflow.accounts.permissions import scope_q
-
-    q = scope_q(user, APPROVE, owner="request__owner", unit="request__unit")
+    q = scope_q(user, permission, owner="request__owner", unit="request__unit")
     if q is None:
         return steps.none()
     return steps.filter(q).order_by("request__submitted_at", "sequence")

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "foodflow.inventory",
     "foodflow.crm",
     "foodflow.sales",
+    "foodflow.contracts",
     "foodflow.web",
     "foodflow.api",
 ]
@@ -187,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
     "sales-overdue-reminders": {
         "task": "foodflow.sales.tasks.overdue_reminders",
         "schedule": crontab(hour=8, minute=0),
+    },
+    "contracts-risk-evaluate": {
+        "task": "foodflow.contracts.tasks.risk_evaluate",
+        "schedule": crontab(hour=6, minute=30),
     },
     "crm-retier-customers": {
         "task": "foodflow.crm.tasks.retier_customers",

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ContractsConfig(AppConfig):
+    name = "foodflow.contracts"
+    label = "contracts"
+    verbose_name = _("Contracts")
+
+    def ready(self):
+        from . import notices, services, tasks  # noqa: F401  (approvable, notification kinds, jobs)
+        from .selectors import register_search
+
+        register_search()
