@@ -78,7 +78,7 @@ PLACEHOLDERS: dict[str, tuple[object, Callable]] = {
 def placeholders_check(text: str, *, field: str) -> None:
     unknown = sorted({name for name in PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
     if unknown:
-        message = _("Unknown placeholder: %(names)s.") % {"names": ", ".join("{{%s}}" % n for n in unknown)}
+        message = _("Unknown placeholder: %(names)s.") % {"names": ", ".join("{{" + n + "}}" for n in unknown)}
         raise ValidationFailed(message, code="unknown_placeholder", fields={field: [message]})
 
 

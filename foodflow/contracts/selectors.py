@@ -291,7 +291,7 @@ def _inline_diff(before: str, after: str) -> SafeString:
             parts.append(f"<del>{escape(before[a1:a2])}</del>")
         if b2 > b1:
             parts.append(f"<ins>{escape(after[b1:b2])}</ins>")
-    return mark_safe("".join(parts))  # every piece is escaped above
+    return mark_safe("".join(parts))  # noqa: S308 — every piece is escaped above
 
 
 def _field_value(contract: Contract, name: str) -> str:
@@ -337,7 +337,7 @@ def contract_diff(old: Contract, new: Contract) -> dict[str, list[Change]]:
     def line_text(item) -> str:
         if item is None:
             return "—"
-        product, quantity, price, discount = item
+        _product, quantity, price, discount = item
         quantity_text = "—" if quantity is None else f"{quantity.normalize():f}"
         return _("%(qty)s × %(price)s, discount %(discount)s %%") % {
             "qty": quantity_text,
