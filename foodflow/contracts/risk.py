@@ -312,6 +312,9 @@ def risk_evaluate(
                 if finding is not None:
                     findings[rule.code] = finding
         with transaction.atomic():
+            # one evaluation of a contract at a time (the daily job and a signing may meet)
+            if Contract.objects.select_for_update().filter(pk=contract.pk).values_list("pk").first() is None:
+                continue
             live = {
                 warning.rule: warning
                 for warning in RiskWarning.objects.select_for_update().filter(

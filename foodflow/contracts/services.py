@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -379,13 +379,6 @@ def contract_draft(
             raise ContractRuleBroken(message, code="quotation_not_contractable")
         customer = quotation.customer
     _require_draft_for(by, customer)
-    if order is not None and ContractOrder.objects.filter(order_number=order.number).exists():
-        raise ContractRuleBroken(_("This order is under a contract already."), code="order_has_contract")
-    if (
-        quotation is not None
-        and Contract.objects.filter(quotation__number=quotation.number).exclude(state="cancelled").exists()
-    ):
-        raise ContractRuleBroken(_("This quotation has a contract already."), code="quotation_has_contract")
 
     start = start_date or today
     wanted = getattr(source, "promised_date", None) or getattr(source, "wanted_date", None)
@@ -412,8 +405,20 @@ def contract_draft(
     priced = _priced(customer, line_inputs, today)
     standards = sorted({values["product"].quality_standard for values in priced if values["product"].quality_standard})
     english = language == Language.EN
-    kind_label = ContractKind(template.kind).label
+    with translation.override(language):
+        kind_label = str(ContractKind(template.kind).label)
+        payment_label = _("Full payment")
     with transaction.atomic():
+        # the source is locked first: two people drafting from one order at once get one contract
+        if order is not None:
+            SalesOrder.objects.select_for_update(of=("self",)).filter(pk=order.pk).first()
+            if ContractOrder.objects.filter(order_number=order.number).exists():
+                raise ContractRuleBroken(_("This order is under a contract already."), code="order_has_contract")
+        if quotation is not None:
+            Quotation.objects.select_for_update(of=("self",)).filter(pk=quotation.pk).first()
+            if Contract.objects.filter(quotation__number=quotation.number).exclude(state="cancelled").exists():
+                message = _("This quotation has a contract already.")
+                raise ContractRuleBroken(message, code="quotation_has_contract")
         contract = Contract(
             number=number_next(doc_type=NUMBER_PREFIX),
             kind=template.kind,
@@ -453,7 +458,7 @@ def contract_draft(
             PaymentMilestone.objects.create(
                 contract=contract,
                 position=1,
-                label=_("Full payment") if not english else "Full payment",
+                label=payment_label,
                 due_date=due,
                 amount=contract.total,
             )
@@ -967,6 +972,7 @@ def contract_link_order(*, by, contract: Contract, order: SalesOrder) -> Contrac
         raise ContractRuleBroken(_("Orders go under an approved or signed contract."), code="not_active")
     with transaction.atomic():
         _locked(contract)
+        SalesOrder.objects.select_for_update(of=("self",)).filter(pk=order.pk).first()
         if ContractOrder.objects.filter(order_number=order.number).exists():
             raise ContractRuleBroken(_("This order is under a contract already."), code="order_has_contract")
         link = ContractOrder.objects.create(
