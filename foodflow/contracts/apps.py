@@ -8,7 +8,7 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts")
 
     def ready(self):
-        from . import notices, services, tasks  # noqa: F401  (approvable, notification kinds, jobs)
+        from . import notices, panels, services, tasks  # noqa: F401  (approvable, kinds, customer panel, jobs)
         from .selectors import register_search
 
         register_search()

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -403,6 +403,20 @@ def warnings_in_scope(user) -> QuerySet[RiskWarning]:
     )
 
 
+# open warnings above acknowledged ones, then the most severe, then the oldest
+BOARD_ORDER = (
+    Case(
+        When(state=RiskWarning.State.OPEN, then=Value(0)),
+        When(state=RiskWarning.State.ACKNOWLEDGED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    ),
+    "-severity",
+    "raised_at",
+    "id",
+)
+
+
 def risk_board(user, *, state: str = "live", rule: str = "", severity: int | None = None, mine: bool = False):
     """Open warnings first by severity, then the oldest."""
     warnings = warnings_in_scope(user)
@@ -416,7 +430,7 @@ def risk_board(user, *, state: str = "live", rule: str = "", severity: int | Non
         warnings = warnings.filter(severity=severity)
     if mine:
         warnings = warnings.filter(owner=user)
-    return warnings.order_by("state", "-severity", "raised_at", "id")
+    return warnings.order_by(*BOARD_ORDER)
 
 
 def home_count(user, name: str) -> int:

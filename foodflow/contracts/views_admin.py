@@ -1,10 +1,537 @@
-"""(being written)"""
+"""Pages beside the contracts themselves: legal's review queue, the templates, disputes, the
+risk board and the risk policy.
 
-from django.http import Http404
+Views parse input and call one service (``services`` for templates and disputes, ``risk``
+for warnings and the policy); every rule lives there, every list comes from ``selectors``. An
+object out of the user's scope is a 403 (404 if it does not exist); a service's refusal is
+shown as its message, on the field it names where the page has a form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from foodflow.core.audit import object_label
+from foodflow.core.errors import DomainError
+from foodflow.core.forms import form_show_error
+from foodflow.core.models import AuditEntry
+from foodflow.core.views import paginate, require, safe_next
+from foodflow.sales.models import ApprovalStep, DocType
+
+from . import risk, selectors, services
+from .clauses import PLACEHOLDER, PLACEHOLDERS
+from .forms_admin import (
+    AcknowledgeForm,
+    ClauseForm,
+    ClauseFormSet,
+    DisputeActionForm,
+    DisputeFilterForm,
+    DisputeForm,
+    DisputeReopenForm,
+    DisputeResolveForm,
+    NewClauseFormSet,
+    RiskFilterForm,
+    RiskPolicyForm,
+    TemplateForm,
+    filled_clause_forms,
+    show_template_errors,
+)
+from .models import Contract, ContractKind, ContractTemplate, Dispute, RiskWarning
+from .permissions import (
+    can_acknowledge_warning,
+    can_manage_dispute,
+    can_manage_disputes,
+    can_manage_templates,
+    can_review_contracts,
+    can_set_risk_policy,
+    can_view_contract,
+    can_view_contracts,
+)
+from .workflows import DISPUTE_FLOW
+
+CLAUSES = "clauses"  # the prefix of the clause formset
+RECENT_DECISIONS = 20
 
 
-def __getattr__(name):
-    def view(request, *args, **kwargs):
-        raise Http404
+# --- helpers --------------------------------------------------------------------------------------
 
-    return view
+
+def _posted(request):
+    return request.POST if request.method == "POST" else None
+
+
+def _perform(request, call, success) -> Any:
+    """Run one service; its refusal becomes an error message. The result, or None."""
+    try:
+        result = call()
+    except DomainError as error:
+        messages.error(request, error.message)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return result
+
+
+# --- legal review queue ---------------------------------------------------------------------------
+
+
+def _decided_by(user) -> list[tuple[ApprovalStep, Contract | None]]:
+    """The contract review steps the user decided last, newest first, with their contract."""
+    steps = list(
+        ApprovalStep.objects.filter(decided_by=user, request__doc_type=DocType.CONTRACT)
+        .select_related("request")
+        .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
+    )
+    contracts = Contract.objects.select_related("customer").in_bulk({step.request.object_id for step in steps})
+    return [(step, contracts.get(step.request.object_id)) for step in steps]
+
+
+@require(can_review_contracts)
+def review_queue_view(request):
+    return render(
+        request,
+        "contracts/admin/review_queue.html",
+        {"rows": selectors.review_queue_rows(request.user), "decided": _decided_by(request.user)},
+    )
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+
+def _placeholders_in(*texts: str) -> list[tuple[str, Any]]:
+    """The placeholders the texts name, in order of first use, with what each stands for."""
+    names: list[str] = []
+    for text in texts:
+        for name in PLACEHOLDER.findall(text or ""):
+            if name not in names:
+                names.append(name)
+    return [(name, PLACEHOLDERS[name][0] if name in PLACEHOLDERS else "?") for name in names]
+
+
+def _all_placeholders() -> list[tuple[str, Any]]:
+    return [(name, description) for name, (description, _value) in PLACEHOLDERS.items()]
+
+
+@require(can_view_contracts)
+def templates_view(request):
+    templates = list(
+        ContractTemplate.objects.filter(is_current=True)
+        .select_related("created_by")
+        .annotate(clause_count=Count("clauses"))
+        .order_by("kind", "code")
+    )
+    groups = [(kind, label, [t for t in templates if t.kind == kind]) for kind, label in ContractKind.choices]
+    return render(
+        request,
+        "contracts/admin/template_list.html",
+        {"groups": groups, "any": bool(templates), "can_manage": can_manage_templates(request.user)},
+    )
+
+
+@require(can_view_contracts)
+def template_detail_view(request, pk: int):
+    template = get_object_or_404(ContractTemplate.objects.select_related("created_by"), pk=pk)
+    versions = list(
+        ContractTemplate.objects.filter(code=template.code)
+        .select_related("created_by")
+        .annotate(contract_count=Count("contracts"))
+        .order_by("-version")
+    )
+    clauses = [
+        {"clause": clause, "placeholders": _placeholders_in(clause.body, clause.body_en)}
+        for clause in template.clauses.all()
+    ]
+    return render(
+        request,
+        "contracts/admin/template_detail.html",
+        {
+            "template": template,
+            "clauses": clauses,
+            "versions": versions,
+            "current": next((version for version in versions if version.is_current), None),
+            "placeholders": _all_placeholders(),
+            "can_manage": can_manage_templates(request.user),
+        },
+    )
+
+
+def _with_added_clause(request) -> Any:
+    """The posted data with one more clause (the "add clause" button without JavaScript)."""
+    data = request.POST.copy()
+    key = f"{CLAUSES}-TOTAL_FORMS"
+    try:
+        data[key] = str(int(data.get(key, "0")) + 1)
+    except ValueError:
+        data[key] = "1"
+    return data
+
+
+def _template_page(request, *, current: ContractTemplate | None):
+    """The page that creates a template (``current`` None) or revises the current version:
+    header and clause formset. A refusal of the service shows under the field it names."""
+    revising = current is not None
+    data = _posted(request)
+    adding = data is not None and "add_clause" in data
+    if adding:
+        data = _with_added_clause(request)
+    if revising:
+        form = TemplateForm(data, revising=True, initial={"name": current.name, "name_en": current.name_en})
+        initial = [ClauseForm.initial_of(clause) for clause in current.clauses.all()]
+        formset = ClauseFormSet(data, prefix=CLAUSES, initial=initial)
+    else:
+        form = TemplateForm(data, initial={"kind": request.GET.get("kind")})
+        formset = NewClauseFormSet(data, prefix=CLAUSES)
+    if data is not None and not adding and form.is_valid() and formset.is_valid():
+        clause_forms = filled_clause_forms(formset)
+        values = form.cleaned_data
+        clauses = [clause.clause_input() for clause in clause_forms]
+        try:
+            if revising:
+                saved = services.template_revise(
+                    by=request.user,
+                    template=current,
+                    name=values["name"],
+                    name_en=values.get("name_en") or "",
+                    clauses=clauses,
+                    change_note=values.get("change_note") or "",
+                )
+            else:
+                saved = services.template_create(
+                    by=request.user,
+                    code=values["code"],
+                    kind=values["kind"],
+                    name=values["name"],
+                    name_en=values.get("name_en") or "",
+                    clauses=clauses,
+                )
+        except DomainError as error:
+            show_template_errors(form, clause_forms, error)
+        else:
+            if revising:
+                message = _("Version %(version)s of the template %(name)s was saved.")
+            else:
+                message = _("The template %(name)s was created.")
+            messages.success(request, message % {"version": saved.version, "name": saved.name})
+            return redirect("contracts:template_detail", pk=saved.pk)
+    back = reverse("contracts:template_detail", args=[current.pk]) if revising else reverse("contracts:templates")
+    return render(
+        request,
+        "contracts/admin/template_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "empty_clause": formset.empty_form,
+            "template": current,
+            "placeholders": _all_placeholders(),
+            "back_url": back,
+        },
+    )
+
+
+@require(can_manage_templates)
+def template_new_view(request):
+    return _template_page(request, current=None)
+
+
+@require(can_manage_templates)
+def template_edit_view(request, pk: int):
+    template = get_object_or_404(ContractTemplate, pk=pk)
+    if not template.is_current:
+        # a revision always starts from the version in force, never from an old one
+        messages.info(request, _("An older version is not edited: this is the current version of the template."))
+        current = ContractTemplate.objects.get(code=template.code, is_current=True)
+        return redirect("contracts:template_edit", pk=current.pk)
+    return _template_page(request, current=template)
+
+
+@require_POST
+@require(can_manage_templates)
+def template_active_view(request, pk: int):
+    template = get_object_or_404(ContractTemplate, pk=pk)
+    if not template.is_current:
+        messages.error(request, _("Only the current version of a template is offered or withdrawn."))
+        return redirect("contracts:template_detail", pk=template.pk)
+    active = request.POST.get("active") == "1"
+    _perform(
+        request,
+        lambda: services.template_set_active(by=request.user, template=template, active=active),
+        _("The template is offered for new contracts.") if active else _("The template is withdrawn."),
+    )
+    return redirect("contracts:template_detail", pk=template.pk)
+
+
+# --- disputes -------------------------------------------------------------------------------------
+
+
+def _dispute_or_403(request, pk: int, predicate) -> Dispute:
+    dispute = get_object_or_404(
+        Dispute.objects.select_related(
+            "contract__customer__region", "contract__owner__org_unit", "owner", "created_by"
+        ),
+        pk=pk,
+    )
+    if not predicate(request.user, dispute):
+        raise PermissionDenied
+    return dispute
+
+
+def _can_view_dispute(user, dispute: Dispute) -> bool:
+    return can_view_contract(user, dispute.contract)
+
+
+@require(can_view_contracts)
+def disputes_view(request):
+    filters = DisputeFilterForm(request.GET)
+    values = filters.values()
+    disputes = selectors.disputes_in_scope(request.user)
+    if values["state"]:
+        disputes = disputes.filter(state=values["state"])
+    if values["category"]:
+        disputes = disputes.filter(category=values["category"])
+    if values["q"]:
+        q = values["q"]
+        disputes = disputes.filter(
+            Q(number__icontains=q)
+            | Q(contract__number__icontains=q)
+            | Q(contract__customer__name__icontains=q)
+            | Q(complaint_reference__icontains=q)
+        )
+    return render(
+        request,
+        "contracts/admin/dispute_list.html",
+        {
+            "page": paginate(request, disputes.order_by("-created_at", "-id")),
+            "filters": filters,
+            "filtered": any(values.values()),
+        },
+    )
+
+
+@require(can_manage_disputes)
+def dispute_new_view(request, pk: int):
+    contract = get_object_or_404(Contract.objects.select_related("customer__region", "owner__org_unit"), pk=pk)
+    # the question the service asks: may the user handle a dispute about this contract?
+    if not can_manage_dispute(request.user, Dispute(contract=contract)):
+        raise PermissionDenied
+    form = DisputeForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            dispute = services.dispute_open(
+                by=request.user,
+                contract=contract,
+                category=values["category"],
+                description=values["description"],
+                amount=values.get("amount"),
+                complaint_reference=values.get("complaint_reference") or "",
+            )
+        except DomainError as error:
+            form_show_error(form, error)
+        else:
+            messages.success(request, _("The dispute %(number)s was opened.") % {"number": dispute.number})
+            return redirect("contracts:dispute_detail", pk=dispute.pk)
+    return render(request, "contracts/admin/dispute_form.html", {"form": form, "contract": contract})
+
+
+def _dispute_timeline(dispute: Dispute) -> list[dict]:
+    """The actions taken and the changes of state (from the audit log, with their reasons),
+    oldest first."""
+    events = [
+        {"at": action.at, "by": action.by, "kind": "action", "label": _("Action"), "text": action.note}
+        for action in dispute.actions.select_related("by")
+    ]
+    entries = AuditEntry.objects.filter(object_type=object_label(dispute), object_id=str(dispute.pk)).select_related(
+        "actor"
+    )
+    for entry in entries.exclude(action="dispute.action"):
+        if entry.action == "dispute.opened":
+            label = _("Opened")
+        else:
+            before_after = entry.changes.get("state")
+            if not isinstance(before_after, list) or len(before_after) != 2:
+                continue
+            label = _("Now: %(state)s") % {"state": DISPUTE_FLOW.states.get(before_after[1], before_after[1])}
+        events.append(
+            {
+                "at": entry.at,
+                "by": entry.actor,
+                "kind": "state",
+                "label": label,
+                "text": entry.changes.get("reason", ""),
+            }
+        )
+    return sorted(events, key=lambda event: event["at"])
+
+
+@require(can_view_contracts)
+def dispute_detail_view(request, pk: int):
+    dispute = _dispute_or_403(request, pk, _can_view_dispute)
+    can_manage = can_manage_dispute(request.user, dispute)
+    available = {step.action for step in DISPUTE_FLOW.available(dispute.state)} if can_manage else set()
+    return render(
+        request,
+        "contracts/admin/dispute_detail.html",
+        {
+            "dispute": dispute,
+            "contract": dispute.contract,
+            "timeline": _dispute_timeline(dispute),
+            "can_manage": can_manage,
+            "action_form": DisputeActionForm(auto_id="id_action_%s")
+            if can_manage and dispute.state != "closed"
+            else None,
+            "resolve_form": DisputeResolveForm(auto_id="id_resolve_%s") if "resolve" in available else None,
+            "reopen_form": DisputeReopenForm(auto_id="id_reopen_%s") if "reopen" in available else None,
+            "can_close": "close" in available,
+        },
+    )
+
+
+@require_POST
+@require(can_manage_disputes)
+def dispute_action_view(request, pk: int):
+    dispute = _dispute_or_403(request, pk, can_manage_dispute)
+    form = DisputeActionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    _perform(
+        request,
+        lambda: services.dispute_add_action(by=request.user, dispute=dispute, note=note),
+        _("The action was recorded."),
+    )
+    return redirect("contracts:dispute_detail", pk=dispute.pk)
+
+
+@require_POST
+@require(can_manage_disputes)
+def dispute_resolve_view(request, pk: int):
+    dispute = _dispute_or_403(request, pk, can_manage_dispute)
+    form = DisputeResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the settled amount as a number, or leave it empty."))
+        return redirect("contracts:dispute_detail", pk=dispute.pk)
+    _perform(
+        request,
+        lambda: services.dispute_resolve(
+            by=request.user,
+            dispute=dispute,
+            resolution=form.cleaned_data["resolution"],
+            settled_amount=form.cleaned_data["settled_amount"],
+        ),
+        _("The resolution was recorded."),
+    )
+    return redirect("contracts:dispute_detail", pk=dispute.pk)
+
+
+@require_POST
+@require(can_manage_disputes)
+def dispute_reopen_view(request, pk: int):
+    dispute = _dispute_or_403(request, pk, can_manage_dispute)
+    form = DisputeReopenForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    _perform(
+        request,
+        lambda: services.dispute_reopen(by=request.user, dispute=dispute, reason=reason),
+        _("The dispute is open again."),
+    )
+    return redirect("contracts:dispute_detail", pk=dispute.pk)
+
+
+@require_POST
+@require(can_manage_disputes)
+def dispute_close_view(request, pk: int):
+    dispute = _dispute_or_403(request, pk, can_manage_dispute)
+    _perform(
+        request,
+        lambda: services.dispute_close(by=request.user, dispute=dispute),
+        _("The dispute is closed."),
+    )
+    return redirect("contracts:dispute_detail", pk=dispute.pk)
+
+
+# --- risks ----------------------------------------------------------------------------------------
+
+
+def _risk_row(request, warning: RiskWarning) -> dict:
+    row = {
+        "warning": warning,
+        "rule": risk.warning_rule_label(warning),
+        "message": risk.warning_message(warning),  # in the reader's language, from the details
+        "form": None,
+        "modal_id": f"modal-ack-{warning.pk}",
+    }
+    if warning.state == RiskWarning.State.OPEN and can_acknowledge_warning(request.user, warning):
+        row["form"] = AcknowledgeForm(auto_id=f"id_ack_{warning.pk}_%s", initial={"next": request.get_full_path()})
+    return row
+
+
+@require(can_view_contracts)
+def risks_view(request):
+    filters = RiskFilterForm(request.GET)
+    values = filters.values()
+    warnings = (
+        selectors.risk_board(request.user, **values)
+        # what the acknowledgement predicate reads for each row
+        .select_related("contract__owner__org_unit", "contract__customer__region")
+    )
+    page = paginate(request, warnings)
+    return render(
+        request,
+        "contracts/admin/risk_board.html",
+        {
+            "page": page,
+            "rows": [_risk_row(request, warning) for warning in page],
+            "filters": filters,
+            "filtered": values != {"state": "live", "rule": "", "severity": None, "mine": False},
+            "can_set_policy": can_set_risk_policy(request.user),
+        },
+    )
+
+
+@require_POST
+@require(can_view_contracts)
+def risk_acknowledge_view(request, pk: int):
+    warning = get_object_or_404(
+        RiskWarning.objects.select_related("contract__owner__org_unit", "contract__customer__region"), pk=pk
+    )
+    if not can_acknowledge_warning(request.user, warning):
+        raise PermissionDenied
+    form = AcknowledgeForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    _perform(
+        request,
+        lambda: risk.warning_acknowledge(by=request.user, warning=warning, note=note),
+        _("The warning is acknowledged; it stays on the board until the finding is gone."),
+    )
+    return redirect(safe_next(request, reverse("contracts:risks")))
+
+
+@require_POST
+@require(can_set_risk_policy)
+def risk_evaluate_view(request):
+    outcome = risk.risk_evaluate()
+    messages.success(
+        request,
+        _("The rules ran: %(raised)s warnings raised, %(kept)s still open, %(resolved)s resolved.")
+        % {"raised": outcome.raised, "kept": outcome.kept, "resolved": outcome.resolved},
+    )
+    return redirect(safe_next(request, reverse("contracts:risks")))
+
+
+@require(can_set_risk_policy)
+def risk_policy_view(request):
+    policy = risk.risk_policy()
+    form = RiskPolicyForm(_posted(request), policy=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            risk.risk_policy_update(by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form_show_error(form, error)
+        else:
+            messages.success(request, _("The risk policy was saved; the next evaluation applies it."))
+            return redirect("contracts:risk_policy")
+    return render(request, "contracts/admin/risk_policy.html", {"form": form, "policy": policy})

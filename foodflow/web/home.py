@@ -40,6 +40,17 @@ def _sales(name: str) -> Callable[[Any], int]:
     return count
 
 
+def _contracts(name: str) -> Callable[[Any], int]:
+    """A live count from the contracts domain's home figures (imported late, as ``_sales``)."""
+
+    def count(user) -> int:
+        from foodflow.contracts import selectors
+
+        return selectors.home_count(user, name)
+
+    return count
+
+
 CARDS = {
     "rep": [
         Card(_("My customers"), _("Your customers, their tiers and next revisits."), "crm", "ti-users"),
@@ -86,7 +97,13 @@ CARDS = {
             "ti-checklist",
             _sales("approvals"),
         ),
-        Card(_("Contract risks"), _("Early warnings across all contracts."), "contracts", "ti-alert-triangle"),
+        Card(
+            _("Contract risks"),
+            _("Early warnings across all contracts."),
+            "contracts:risks",
+            "ti-alert-triangle",
+            _contracts("warnings"),
+        ),
         Card(_("Appraisals"), _("KPI scorecards of the sales team."), "analytics", "ti-award"),
     ],
     "analyst": [
@@ -95,12 +112,36 @@ CARDS = {
         Card(_("Reports"), _("Research reports and demand records."), "market", "ti-report"),
     ],
     "contract_admin": [
-        Card(_("Contracts to draft"), _("Orders and quotations waiting for a contract."), "contracts", "ti-file-plus"),
-        Card(_("Contract ledger"), _("Every contract by customer, type and status."), "contracts", "ti-books"),
+        Card(
+            _("Contracts to draft"),
+            _("Orders and quotations waiting for a contract."),
+            "contracts:to_draft",
+            "ti-file-plus",
+            _contracts("to_draft"),
+        ),
+        Card(
+            _("Contract ledger"),
+            _("Every contract by customer, type and status."),
+            "contracts:ledger",
+            "ti-books",
+            _contracts("ledger"),
+        ),
     ],
     "legal": [
-        Card(_("Contracts to review"), _("Drafts submitted for legal review."), "contracts", "ti-gavel"),
-        Card(_("Disputes"), _("Open disputes and their actions."), "contracts", "ti-scale"),
+        Card(
+            _("Contracts to review"),
+            _("Drafts submitted for legal review."),
+            "contracts:review_queue",
+            "ti-gavel",
+            _contracts("to_review"),
+        ),
+        Card(
+            _("Disputes"),
+            _("Open disputes and their actions."),
+            "contracts:disputes",
+            "ti-scale",
+            _contracts("disputes"),
+        ),
     ],
     "finance": [
         Card(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.accounts import permissions as p
 from foodflow.catalog import menu as catalog_menu
 from foodflow.catalog import permissions as catalog_permissions
+from foodflow.contracts import menu as contracts_menu
 from foodflow.core.search import SearchHit, SearchProvider, register_provider
 from foodflow.crm import menu_customers as crm_menu
 from foodflow.crm import menu_market as market_menu
@@ -83,7 +84,8 @@ AREAS = [
         "ti-file-certificate",
         p.AREA_CONTRACTS,
         _("Templates, drafting, legal review, signing, the contract ledger, fulfilment and risk warnings."),
-        (_("Contract ledger"), _("Legal review"), _("Risk warnings")),
+        links=contracts_menu.LINKS,
+        apps=("contracts",),
     ),
     Area(
         "service",
