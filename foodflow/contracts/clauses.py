@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 
 from foodflow.core.errors import ValidationFailed
 
-PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+# anything in double braces is meant as a placeholder: a name that is not one is refused
+PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
 
 def _money(value: Decimal) -> str:
@@ -76,7 +77,7 @@ PLACEHOLDERS: dict[str, tuple[object, Callable]] = {
 
 
 def placeholders_check(text: str, *, field: str) -> None:
-    unknown = sorted({name for name in PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
+    unknown = sorted({name.strip() for name in PLACEHOLDER.findall(text) if name.strip() not in PLACEHOLDERS})
     if unknown:
         message = _("Unknown placeholder: %(names)s.") % {"names": ", ".join("{{" + n + "}}" for n in unknown)}
         raise ValidationFailed(message, code="unknown_placeholder", fields={field: [message]})
@@ -89,7 +90,7 @@ def render(text: str, contract) -> str:
         values: dict[str, str] = {}
 
         def value(match: re.Match) -> str:
-            name = match.group(1)
+            name = match.group(1).strip()
             if name not in PLACEHOLDERS:
                 return match.group(0)
             if name not in values:

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -298,7 +298,10 @@ def risk_evaluate(
     on = on or timezone.localdate()
     policy = risk_policy()
     if contracts is None:
-        contracts = Contract.objects.filter(state__in=LIVE)
+        # the live contracts, and those that left the live states with warnings still on record
+        # (a version an amendment replaced, a terminated contract): theirs are resolved
+        live_warnings = RiskWarning.objects.filter(state__in=(RiskWarning.State.OPEN, RiskWarning.State.ACKNOWLEDGED))
+        contracts = Contract.objects.filter(Q(state__in=LIVE) | Q(pk__in=live_warnings.values("contract_id")))
     contracts = list(
         contracts.select_related("customer", "customer__region").prefetch_related("lines__product", "milestones")
     )

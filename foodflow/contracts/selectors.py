@@ -155,7 +155,7 @@ class Fulfilment:
     paid_amount: Decimal = ZERO
     open_amount: Decimal = ZERO
     overdue_amount: Decimal = ZERO
-    oldest_overdue_days: int = 0
+    oldest_overdue_days: int = 0  # of the overdue receivables and milestones
     late_orders: list = field(default_factory=list)
     milestones: list[MilestoneStatus] = field(default_factory=list)
 
@@ -232,6 +232,8 @@ def contract_fulfilment(contract: Contract, *, on: date | None = None) -> Fulfil
             state = "overdue"
         else:
             state = "due"
+        if state == "overdue":
+            figures.oldest_overdue_days = max(figures.oldest_overdue_days, (on - milestone.due_date).days)
         figures.milestones.append(MilestoneStatus(milestone, covered, state))
     return figures
 

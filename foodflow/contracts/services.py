@@ -817,6 +817,8 @@ def contract_sign(
         attachment.delete()
         raise
     _risk_check(locked)
+    if locked.previous_id is not None:
+        _risk_check(locked.previous)  # the replaced version's warnings are resolved
     return locked
 
 

@@ -100,7 +100,9 @@ def attachment_create(
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1]
+    # only the last path part, printable characters only (a NUL cannot even be stored)
+    name = "".join(ch for ch in name if ch.isprintable()).strip()[:200] or "file"
     if not name.lower().endswith(kind.extensions):
         name = f"{name}{kind.extensions[0]}"
     attachment = Attachment(
