@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from foodflow.accounts import api as accounts_api
 from foodflow.catalog import api as catalog_api
+from foodflow.contracts import api as contracts_api
 from foodflow.crm import api as crm_api
 from foodflow.inventory import api as inventory_api
 from foodflow.sales import api as sales_api
@@ -51,6 +52,12 @@ router.register("payments", sales_api.PaymentViewSet, basename="payment")
 router.register("returns", sales_api.ReturnViewSet, basename="customer-return")
 router.register("credit-notes", sales_api.CreditNoteViewSet, basename="credit-note")
 router.register("reconciliation", sales_api.ReconciliationViewSet, basename="reconciliation")
+# contracts
+router.register("contracts", contracts_api.ContractViewSet, basename="contract")
+router.register("contract-templates", contracts_api.ContractTemplateViewSet, basename="contract-template")
+router.register("contract-disputes", contracts_api.ContractDisputeViewSet, basename="contract-dispute")
+router.register("contract-risks", contracts_api.ContractRiskViewSet, basename="contract-risk")
+router.register("contract-review-queue", contracts_api.ContractReviewQueueViewSet, basename="contract-review-queue")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),
@@ -62,6 +69,11 @@ urlpatterns = [
     path("api/v1/allocation-plan/", inventory_api.AllocationPlanView.as_view(), name="api-allocation-plan"),
     path("api/v1/capacity/earliest/", inventory_api.CapacityEarliestView.as_view(), name="api-capacity-earliest"),
     path("api/v1/market/stale/", crm_api.MarketStaleView.as_view(), name="api-market-stale"),
+    path(
+        "api/v1/contract-risk-policy/",
+        contracts_api.ContractRiskPolicyView.as_view(),
+        name="api-contract-risk-policy",
+    ),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -549,7 +549,7 @@ def _write_clauses(contract: Contract, clauses: dict[int, str], by) -> list[int]
     existing = {clause.pk: clause for clause in contract.clauses.all()}
     changed = []
     for clause_id, body in clauses.items():
-        clause = existing.get(int(clause_id))
+        clause = existing.get(int(clause_id)) if str(clause_id).isdigit() else None
         if clause is None:
             raise _invalid(f"clauses.{clause_id}", _("This clause is not part of the contract."), "unknown_clause")
         body = (body or "").strip()
@@ -597,13 +597,13 @@ def contract_update(
         changed_clauses = _write_clauses(locked, clauses, by) if clauses else []
         if milestones is not None:
             _write_milestones(locked, list(milestones))
+        after = contract_content(locked)
+        if before == after:
+            return locked  # nothing changed: the version (and an approval) stays as it is
         locked.lock_version = F("lock_version") + 1
         locked.updated_by = acting_user(by)
         locked.save()
         locked.refresh_from_db()
-        after = contract_content(locked)
-        if before == after:
-            return locked
         audit_record(
             action="contract.edited",
             actor=by,

@@ -1204,7 +1204,9 @@ class ApprovalViewSet(mixins.ListModelMixin, ScopedViewSet):
             return approvals.approval_queue(self.request.user)
         # deciding: any step in the caller's approval scope, so that the engine answers why not
         # (own_document, wrong_role, above_limit, step_closed) instead of a bare 404
-        steps = ApprovalStep.objects.select_related("request", "role")
+        # (document types reviewed under another permission, contracts, are decided in their area)
+        commercial = [code for code, item in approvals.APPROVABLES.items() if item.permission == APPROVE]
+        steps = ApprovalStep.objects.filter(request__doc_type__in=commercial).select_related("request", "role")
         return scoped(self.request.user, APPROVE, steps, owner="request__owner", unit="request__unit")
 
     @extend_schema(request=ApprovalDecisionSerializer, responses={200: ApprovalRequestSerializer, **ACTION_ERRORS})
