@@ -11,6 +11,8 @@ from foodflow.accounts.permissions import has_perm, in_scope, perm_scope, scoped
 from foodflow.accounts.roles import grant_by_default
 from foodflow.core.permissions import Scope, declare
 
+from .workflows import SIGNED
+
 AREA = _("Contracts")
 VIEW = declare("contracts.view", _("View contracts, their fulfilment, disputes and risks"), AREA)
 MANAGE = declare("contracts.manage", _("Draft, edit, sign and amend contracts; keep the ledger"), AREA)
@@ -60,6 +62,15 @@ def can_draft_contracts(user) -> bool:
     return has_perm(user, MANAGE)
 
 
+def can_draft_for(user, customer) -> bool:
+    """A contract admin drafts for the customers in the scope of their drafting role."""
+    return in_scope(user, MANAGE, owner=customer.owner, unit=customer.region)
+
+
+def customers_to_draft_for(user, queryset):
+    return scoped(user, MANAGE, queryset, owner="owner", unit="region")
+
+
 def can_manage_contract(user, contract) -> bool:
     return _in_scope(user, MANAGE, contract)
 
@@ -82,6 +93,14 @@ def can_manage_disputes(user) -> bool:
 
 def can_manage_dispute(user, dispute) -> bool:
     return _in_scope(user, DISPUTES, dispute.contract)
+
+
+# a dispute concerns a contract that was signed
+DISPUTABLE_STATES = SIGNED
+
+
+def can_open_dispute(user, contract) -> bool:
+    return contract.state in DISPUTABLE_STATES and _in_scope(user, DISPUTES, contract)
 
 
 def can_set_risk_policy(user) -> bool:

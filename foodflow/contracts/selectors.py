@@ -238,6 +238,11 @@ def contract_fulfilment(contract: Contract, *, on: date | None = None) -> Fulfil
     return figures
 
 
+def linked_order_numbers(contract: Contract) -> set[str]:
+    """The orders put under the contract by hand (those may be taken off it again)."""
+    return set(ContractOrder.objects.filter(contract_number=contract.number).values_list("order_number", flat=True))
+
+
 def orders_to_link(contract: Contract) -> QuerySet[SalesOrder]:
     """Orders of the contract's customer that are under no contract yet."""
     linked = ContractOrder.objects.values("order_number")

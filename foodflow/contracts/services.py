@@ -49,12 +49,15 @@ from .models import (
     TemplateClause,
 )
 from .permissions import (
+    DISPUTABLE_STATES,
     REVIEW,
     can_draft_contracts,
+    can_draft_for,
     can_manage_contract,
     can_manage_dispute,
     can_manage_disputes,
     can_manage_templates,
+    can_open_dispute,
     can_review_contract,
 )
 from .workflows import CONTRACT_FLOW, DISPUTE_FLOW, EDITABLE
@@ -300,16 +303,8 @@ def contract_facts(contract: Contract) -> ApprovalFacts:
 
 def _require_draft_for(by, customer: Customer) -> None:
     require_unless_system(by, can_draft_contracts)
-    from .permissions import MANAGE
-
-    if by is not None and not _customer_in_scope(by, customer, MANAGE):
+    if by is not None and not can_draft_for(by, customer):
         raise PermissionDeniedError(_("This customer is not in your scope."), code="customer_out_of_scope")
-
-
-def _customer_in_scope(user, customer: Customer, code: str) -> bool:
-    from foodflow.accounts.permissions import in_scope
-
-    return in_scope(user, code, owner=customer.owner, unit=customer.region)
 
 
 def _require_manage(by, contract: Contract) -> None:
@@ -404,7 +399,6 @@ def contract_draft(
             address = default.address if default else ""
     priced = _priced(customer, line_inputs, today)
     standards = sorted({values["product"].quality_standard for values in priced if values["product"].quality_standard})
-    english = language == Language.EN
     with translation.override(language):
         kind_label = str(ContractKind(template.kind).label)
         payment_label = _("Full payment")
@@ -447,8 +441,8 @@ def contract_draft(
                 contract=contract,
                 position=clause.position,
                 key=clause.key,
-                title=(clause.title_en if english and clause.title_en else clause.title),
-                body=(clause.body_en if english and clause.body_en else clause.body),
+                title=_template_text(clause, language)[0],
+                body=_template_text(clause, language)[1],
                 editable=clause.editable,
             )
             for clause in template.clauses.all()
@@ -572,6 +566,27 @@ def _write_clauses(contract: Contract, clauses: dict[int, str], by) -> list[int]
     return changed
 
 
+def _template_text(clause: TemplateClause, language: str) -> tuple[str, str]:
+    if language == Language.EN and clause.body_en:
+        return (clause.title_en or clause.title), clause.body_en
+    return clause.title, clause.body
+
+
+def _clauses_relanguage(contract: Contract, language: str) -> None:
+    """Write the clauses again from the template in ``language``; refused when the contract
+    admin changed a clause (switching would lose that wording)."""
+    by_position = {clause.position: clause for clause in contract.template.clauses.all()}
+    clauses = list(contract.clauses.all())
+    for clause in clauses:
+        source = by_position.get(clause.position)
+        if source is None or (clause.title, clause.body) != _template_text(source, contract.language):
+            message = _("The clauses were edited; draft a new contract to write it in another language.")
+            raise _invalid("language", message, "language_fixed")
+    for clause in clauses:
+        clause.title, clause.body = _template_text(by_position[clause.position], language)
+    ContractClause.objects.bulk_update(clauses, ["title", "body"])
+
+
 def contract_update(
     *,
     by,
@@ -591,6 +606,9 @@ def contract_update(
             message = _("A signed contract is amended (a new version), not edited.")
             raise ContractRuleBroken(message, code="contract_not_editable")
         before = contract_content(locked)
+        language = fields.get("language", locked.language)
+        if language != locked.language and language in Language.values:
+            _clauses_relanguage(locked, language)
         _apply_fields(locked, fields)
         if lines is not None:
             _write_lines(locked, _priced(locked.customer, lines, timezone.localdate()))
@@ -661,15 +679,27 @@ def review_step(contract: Contract) -> ApprovalStep | None:
     return _pending_step(contract)
 
 
+def _holds_role(user, step: ApprovalStep) -> bool:
+    from foodflow.accounts.permissions import user_roles
+
+    return user.is_superuser or step.role_id in {role.pk for role in user_roles(user)}
+
+
+def review_step_for(user, contract: Contract) -> ApprovalStep | None:
+    """The review step ``user`` may decide (and comment on) now, else None."""
+    if contract.state != "in_review" or user is None or not can_review_contract(user, contract):
+        return None
+    step = _pending_step(contract)
+    return step if step is not None and _holds_role(user, step) else None
+
+
 def _require_reviewer(by, contract: Contract) -> ApprovalStep:
     step = _pending_step(contract)
     if contract.state != "in_review" or step is None:
         raise ContractRuleBroken(_("The contract is not in review."), code="not_in_review")
     if by is None or not can_review_contract(by, contract):
         raise PermissionDeniedError()
-    from foodflow.accounts.permissions import user_roles
-
-    if not by.is_superuser and step.role_id not in {role.pk for role in user_roles(by)}:
+    if not _holds_role(by, step):
         raise approvals.ApprovalRefused(
             _("This step is for the role %(role)s, which you do not hold.") % {"role": step.role.name},
             code="wrong_role",
@@ -1016,10 +1046,10 @@ def dispute_open(
     owner=None,
 ) -> Dispute:
     require_unless_system(by, can_manage_disputes)
-    if by is not None and not can_manage_dispute(by, Dispute(contract=contract)):
-        raise PermissionDeniedError()
-    if contract.state not in ("active", "fulfilled", "terminated", "superseded"):
+    if contract.state not in DISPUTABLE_STATES:
         raise ContractRuleBroken(_("A dispute concerns a signed contract."), code="not_signed")
+    if by is not None and not can_open_dispute(by, contract):
+        raise PermissionDeniedError()
     if category not in Dispute.Category.values:
         raise _invalid("category", _("Not a known category."), "invalid_category")
     if not (description or "").strip():

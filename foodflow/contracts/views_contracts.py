@@ -29,7 +29,6 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from foodflow.accounts.models import User
-from foodflow.accounts.permissions import in_scope, scoped, user_roles
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import ConflictError, DomainError, PermissionDeniedError
 from foodflow.core.forms import form_show_error
@@ -58,18 +57,18 @@ from .forms_contracts import (
     SignForm,
     filled_forms,
 )
-from .models import Contract, ContractKind, ContractOrder, Dispute, ReviewComment, RiskWarning
+from .models import Contract, ContractKind, ReviewComment, RiskWarning
 from .permissions import (
-    MANAGE,
     can_draft_contracts,
+    can_draft_for,
     can_export_contracts,
     can_manage_contract,
-    can_manage_dispute,
-    can_manage_disputes,
+    can_open_dispute,
     can_review_contract,
     can_view_contract,
     can_view_contracts,
     contracts_in_scope,
+    customers_to_draft_for,
 )
 from .workflows import CONTRACT_FLOW, EDITABLE
 
@@ -80,7 +79,6 @@ DEFAULT_SORT = "-created"
 LINES = "lines"  # the prefix of the lines formset
 MILESTONES = "milestones"  # the prefix of the payment milestones formset
 PDF_LANGUAGES = ("zh-hans", "en")
-SIGNED_STATES = ("active", "fulfilled", "terminated", "superseded")
 LIVE_WARNINGS = (RiskWarning.State.OPEN, RiskWarning.State.ACKNOWLEDGED)
 
 
@@ -136,24 +134,10 @@ def _with_added_row(data, prefix: str):
     return data
 
 
-def _holds_step_role(user, step) -> bool:
-    return user.is_superuser or step.role_id in {role.pk for role in user_roles(user)}
-
-
-def _review_step_for(user, contract: Contract):
-    """The pending review step when ``user`` may decide it now, else None."""
-    if contract.state != "in_review" or not can_review_contract(user, contract):
-        return None
-    step = services.review_step(contract)
-    if step is None or not _holds_step_role(user, step):
-        return None
-    return step
-
-
 def _customers_to_draft_for(user):
-    """Customers the user may draft a contract for (the drafting service's scope rule)."""
+    """Customers the user may draft a contract for."""
     customers = Customer.objects.exclude(status=Customer.Status.BLOCKED).select_related("region")
-    return scoped(user, MANAGE, customers, owner="owner", unit="region").order_by("name", "pk")
+    return customers_to_draft_for(user, customers).order_by("name", "pk")
 
 
 @dataclass(frozen=True)
@@ -336,7 +320,7 @@ def _draft_source(request) -> _Source | None:
     if obj is None:
         raise Http404
     # the drafting service's scope rule, asked before the form is shown
-    if not in_scope(request.user, MANAGE, owner=customer.owner, unit=customer.region):
+    if not can_draft_for(request.user, customer):
         raise PermissionDenied
     return _Source(name, obj, customer)
 
@@ -490,7 +474,7 @@ def _clause_rows(contract: Contract, comments: list[ReviewComment], with_forms: 
 
 def _fulfilment_context(contract: Contract, can_manage: bool) -> dict:
     figures = selectors.contract_fulfilment(contract)
-    linked = set(ContractOrder.objects.filter(contract_number=contract.number).values_list("order_number", flat=True))
+    linked = selectors.linked_order_numbers(contract)
     link_form = None
     if can_manage and contract.state in ("approved", "active"):
         link_form = LinkOrderForm(orders=selectors.orders_to_link(contract), auto_id="id_link_%s")
@@ -503,7 +487,7 @@ def detail_view(request, pk: int):
     user = request.user
     can_manage = can_manage_contract(user, contract)
     comments = list(contract.review_comments.select_related("by"))
-    step = _review_step_for(user, contract)
+    step = services.review_step_for(user, contract)
     versions = list(selectors.versions_of(contract))
     amendments_open = [v for v in versions if v.previous_id == contract.pk and v.state in EDITABLE]
     warnings = [
@@ -525,9 +509,7 @@ def detail_view(request, pk: int):
         # an amendment under way: the version it amends is still the one in force
         "amends": contract.previous if contract.previous_id and not contract.is_current else None,
         "disputes": contract.disputes.select_related("owner").order_by("-created_at", "-id"),
-        "can_open_dispute": can_manage_disputes(user)
-        and contract.state in SIGNED_STATES
-        and can_manage_dispute(user, Dispute(contract=contract)),
+        "can_open_dispute": can_open_dispute(user, contract),
         "warnings": warnings,
         "actions": _actions(user, contract, bool(amendments_open)),
         "review_step": step,

@@ -7,6 +7,8 @@ from foodflow.core.workflows import Transition, Workflow
 
 # a contract's text may change in these states (a change under review voids the review)
 EDITABLE = ("draft", "returned", "in_review", "approved")
+# a contract in these states was signed (disputes may concern it; its PDF is no draft)
+SIGNED = ("active", "fulfilled", "terminated", "superseded")
 # the states a live risk evaluation looks at
 LIVE = ("draft", "returned", "in_review", "approved", "active")
 

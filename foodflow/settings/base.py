@@ -152,6 +152,10 @@ STORAGES = {
 }
 # Source maps are served as they are: compressing them costs most of collectstatic's time.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+# our company as it appears on quotations and contracts
+FOODFLOW_COMPANY_NAME = os.environ.get("FOODFLOW_COMPANY_NAME", "FoodFlow 食品有限公司")
+FOODFLOW_COMPANY_CREDIT_CODE = os.environ.get("FOODFLOW_COMPANY_CREDIT_CODE", "")
+FOODFLOW_COMPANY_ADDRESS = os.environ.get("FOODFLOW_COMPANY_ADDRESS", "")
 FOODFLOW_UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = FOODFLOW_UPLOAD_MAX_BYTES + 1024 * 1024
 

@@ -11,6 +11,7 @@ from foodflow.accounts.models import OrgUnit, Role, User
 from foodflow.accounts.roles import builtin_roles_ensure
 from foodflow.core.notifications import WELCOME, notify
 from foodflow.inventory.watch import expiry_watch_run
+from foodflow.web.demo_contracts import contracts_seed
 from foodflow.web.demo_crm import crm_seed
 from foodflow.web.demo_sales import sales_seed
 from foodflow.web.demo_stock import demo_customer_price_list_attach, stock_seed
@@ -67,6 +68,8 @@ def demo_seed(*, stdout=None) -> dict:
     # six months of order to cash: sells the stock to the customers (before the expiry watch:
     # the history happened before today's daily job)
     sales = sales_seed()
+    # the contracts desk: contracts of those orders in every state, disputes, the risk board
+    contracts_seed(stdout=stdout)
     # what the daily job would have done by now: expire past lots, warn about near-expiry ones
     watch = expiry_watch_run()
     if stdout:
