@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -19,7 +19,7 @@ from foodflow.core.money import ZERO
 from foodflow.sales.models import DocType, Invoice, OrderLine, SalesOrder
 
 from .clauses import render
-from .models import Contract, ContractOrder, Dispute, RiskWarning
+from .models import Contract, ContractOrder, ContractTemplate, Dispute, RiskWarning
 from .permissions import REVIEW, can_review_contracts, contracts_in_scope
 
 # --- the ledger --------------------------------------------------------------------------------------
@@ -396,6 +396,88 @@ def review_queue_rows(user) -> list[tuple[Any, Contract | None]]:
     steps = list(review_queue(user).select_related("request__submitted_by"))
     contracts = Contract.objects.select_related("customer").in_bulk([step.request.object_id for step in steps])
     return [(step, contracts.get(step.request.object_id)) for step in steps]
+
+
+def reviews_decided_by(user, *, limit: int) -> list[tuple[Any, Contract | None]]:
+    """The contract review steps the user decided last, newest first, with their contract."""
+    from foodflow.sales.models import ApprovalStep
+
+    steps = list(
+        ApprovalStep.objects.filter(decided_by=user, request__doc_type=DocType.CONTRACT)
+        .select_related("request")
+        .order_by("-decided_at", "-id")[:limit]
+    )
+    contracts = Contract.objects.select_related("customer").in_bulk({step.request.object_id for step in steps})
+    return [(step, contracts.get(step.request.object_id)) for step in steps]
+
+
+def templates_current() -> QuerySet[ContractTemplate]:
+    return (
+        ContractTemplate.objects.filter(is_current=True)
+        .select_related("created_by")
+        .annotate(clause_count=Count("clauses"))
+        .order_by("kind", "code")
+    )
+
+
+def template_versions(template: ContractTemplate) -> QuerySet[ContractTemplate]:
+    return (
+        ContractTemplate.objects.filter(code=template.code)
+        .select_related("created_by")
+        .annotate(contract_count=Count("contracts"))
+        .order_by("-version")
+    )
+
+
+def disputes_list(user, *, q: str = "", state: str = "", category: str = "") -> QuerySet[Dispute]:
+    disputes = disputes_in_scope(user)
+    if state:
+        disputes = disputes.filter(state=state)
+    if category:
+        disputes = disputes.filter(category=category)
+    if q:
+        disputes = disputes.filter(
+            Q(number__icontains=q)
+            | Q(contract__number__icontains=q)
+            | Q(contract__customer__name__icontains=q)
+            | Q(complaint_reference__icontains=q)
+        )
+    return disputes.order_by("-created_at", "-id")
+
+
+def dispute_timeline(dispute: Dispute) -> list[dict]:
+    """The actions taken and the changes of state (from the audit log, with their reasons),
+    oldest first."""
+    from foodflow.core.audit import object_label
+    from foodflow.core.models import AuditEntry
+
+    from .workflows import DISPUTE_FLOW
+
+    events = [
+        {"at": action.at, "by": action.by, "kind": "action", "label": _("Action"), "text": action.note}
+        for action in dispute.actions.select_related("by")
+    ]
+    entries = AuditEntry.objects.filter(object_type=object_label(dispute), object_id=str(dispute.pk)).select_related(
+        "actor"
+    )
+    for entry in entries.exclude(action="dispute.action"):
+        if entry.action == "dispute.opened":
+            label = _("Opened")
+        else:
+            before_after = entry.changes.get("state")
+            if not isinstance(before_after, list) or len(before_after) != 2:
+                continue
+            label = _("Now: %(state)s") % {"state": DISPUTE_FLOW.states.get(before_after[1], before_after[1])}
+        events.append(
+            {
+                "at": entry.at,
+                "by": entry.actor,
+                "kind": "state",
+                "label": label,
+                "text": entry.changes.get("reason", ""),
+            }
+        )
+    return sorted(events, key=lambda event: event["at"])
 
 
 def disputes_in_scope(user) -> QuerySet[Dispute]:

@@ -12,18 +12,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from foodflow.core.audit import object_label
 from foodflow.core.errors import DomainError
 from foodflow.core.forms import form_show_error
-from foodflow.core.models import AuditEntry
 from foodflow.core.views import paginate, require, safe_next
-from foodflow.sales.models import ApprovalStep, DocType
 
 from . import risk, selectors, services
 from .clauses import PLACEHOLDER, PLACEHOLDERS
@@ -81,23 +77,15 @@ def _perform(request, call, success) -> Any:
 # --- legal review queue ---------------------------------------------------------------------------
 
 
-def _decided_by(user) -> list[tuple[ApprovalStep, Contract | None]]:
-    """The contract review steps the user decided last, newest first, with their contract."""
-    steps = list(
-        ApprovalStep.objects.filter(decided_by=user, request__doc_type=DocType.CONTRACT)
-        .select_related("request")
-        .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
-    )
-    contracts = Contract.objects.select_related("customer").in_bulk({step.request.object_id for step in steps})
-    return [(step, contracts.get(step.request.object_id)) for step in steps]
-
-
 @require(can_review_contracts)
 def review_queue_view(request):
     return render(
         request,
         "contracts/admin/review_queue.html",
-        {"rows": selectors.review_queue_rows(request.user), "decided": _decided_by(request.user)},
+        {
+            "rows": selectors.review_queue_rows(request.user),
+            "decided": selectors.reviews_decided_by(request.user, limit=RECENT_DECISIONS),
+        },
     )
 
 
@@ -108,7 +96,8 @@ def _placeholders_in(*texts: str) -> list[tuple[str, Any]]:
     """The placeholders the texts name, in order of first use, with what each stands for."""
     names: list[str] = []
     for text in texts:
-        for name in PLACEHOLDER.findall(text or ""):
+        for found in PLACEHOLDER.findall(text or ""):
+            name = found.strip()
             if name not in names:
                 names.append(name)
     return [(name, PLACEHOLDERS[name][0] if name in PLACEHOLDERS else "?") for name in names]
@@ -120,12 +109,7 @@ def _all_placeholders() -> list[tuple[str, Any]]:
 
 @require(can_view_contracts)
 def templates_view(request):
-    templates = list(
-        ContractTemplate.objects.filter(is_current=True)
-        .select_related("created_by")
-        .annotate(clause_count=Count("clauses"))
-        .order_by("kind", "code")
-    )
+    templates = list(selectors.templates_current())
     groups = [(kind, label, [t for t in templates if t.kind == kind]) for kind, label in ContractKind.choices]
     return render(
         request,
@@ -137,12 +121,7 @@ def templates_view(request):
 @require(can_view_contracts)
 def template_detail_view(request, pk: int):
     template = get_object_or_404(ContractTemplate.objects.select_related("created_by"), pk=pk)
-    versions = list(
-        ContractTemplate.objects.filter(code=template.code)
-        .select_related("created_by")
-        .annotate(contract_count=Count("contracts"))
-        .order_by("-version")
-    )
+    versions = list(selectors.template_versions(template))
     clauses = [
         {"clause": clause, "placeholders": _placeholders_in(clause.body, clause.body_en)}
         for clause in template.clauses.all()
@@ -289,24 +268,12 @@ def _can_view_dispute(user, dispute: Dispute) -> bool:
 def disputes_view(request):
     filters = DisputeFilterForm(request.GET)
     values = filters.values()
-    disputes = selectors.disputes_in_scope(request.user)
-    if values["state"]:
-        disputes = disputes.filter(state=values["state"])
-    if values["category"]:
-        disputes = disputes.filter(category=values["category"])
-    if values["q"]:
-        q = values["q"]
-        disputes = disputes.filter(
-            Q(number__icontains=q)
-            | Q(contract__number__icontains=q)
-            | Q(contract__customer__name__icontains=q)
-            | Q(complaint_reference__icontains=q)
-        )
+    disputes = selectors.disputes_list(request.user, q=values["q"], state=values["state"], category=values["category"])
     return render(
         request,
         "contracts/admin/dispute_list.html",
         {
-            "page": paginate(request, disputes.order_by("-created_at", "-id")),
+            "page": paginate(request, disputes),
             "filters": filters,
             "filtered": any(values.values()),
         },
@@ -339,36 +306,6 @@ def dispute_new_view(request, pk: int):
     return render(request, "contracts/admin/dispute_form.html", {"form": form, "contract": contract})
 
 
-def _dispute_timeline(dispute: Dispute) -> list[dict]:
-    """The actions taken and the changes of state (from the audit log, with their reasons),
-    oldest first."""
-    events = [
-        {"at": action.at, "by": action.by, "kind": "action", "label": _("Action"), "text": action.note}
-        for action in dispute.actions.select_related("by")
-    ]
-    entries = AuditEntry.objects.filter(object_type=object_label(dispute), object_id=str(dispute.pk)).select_related(
-        "actor"
-    )
-    for entry in entries.exclude(action="dispute.action"):
-        if entry.action == "dispute.opened":
-            label = _("Opened")
-        else:
-            before_after = entry.changes.get("state")
-            if not isinstance(before_after, list) or len(before_after) != 2:
-                continue
-            label = _("Now: %(state)s") % {"state": DISPUTE_FLOW.states.get(before_after[1], before_after[1])}
-        events.append(
-            {
-                "at": entry.at,
-                "by": entry.actor,
-                "kind": "state",
-                "label": label,
-                "text": entry.changes.get("reason", ""),
-            }
-        )
-    return sorted(events, key=lambda event: event["at"])
-
-
 @require(can_view_contracts)
 def dispute_detail_view(request, pk: int):
     dispute = _dispute_or_403(request, pk, _can_view_dispute)
@@ -380,7 +317,7 @@ def dispute_detail_view(request, pk: int):
         {
             "dispute": dispute,
             "contract": dispute.contract,
-            "timeline": _dispute_timeline(dispute),
+            "timeline": selectors.dispute_timeline(dispute),
             "can_manage": can_manage,
             "action_form": DisputeActionForm(auto_id="id_action_%s")
             if can_manage and dispute.state != "closed"
