@@ -180,14 +180,14 @@ class ContractForm(StyledFormMixin, forms.Form):
     delivery_address = forms.CharField(label=_("Delivery address"), max_length=300, required=False)
     quality_standard = forms.CharField(label=_("Quality standard"), max_length=300, required=False)
     liability_cap_percent = forms.DecimalField(
-        label=_("Our liability cap (% of the contract amount)"),
+        label=_("Our liability cap, percent of the contract amount"),
         max_digits=6,
         decimal_places=2,
         required=False,
         help_text=_("Leave empty for unlimited liability."),
     )
     late_penalty_per_day = forms.DecimalField(
-        label=_("Late delivery penalty (% of the late amount per day)"), max_digits=6, decimal_places=3
+        label=_("Late delivery penalty, percent of the late amount per day"), max_digits=6, decimal_places=3
     )
     dispute_venue = forms.CharField(label=_("Dispute resolution"), max_length=200, required=False)
     lock_version = forms.IntegerField(widget=forms.HiddenInput, required=False)

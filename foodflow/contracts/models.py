@@ -130,7 +130,7 @@ class Contract(TrackedModel):
     delivery_address = models.CharField(_("delivery address"), max_length=300, blank=True)
     quality_standard = models.CharField(_("quality standard"), max_length=300, blank=True)
     liability_cap_percent = models.DecimalField(
-        _("our liability cap (% of the contract amount; empty: unlimited)"),
+        _("our liability cap, percent of the contract amount (empty: unlimited)"),
         max_digits=6,
         decimal_places=2,
         null=True,
@@ -138,7 +138,7 @@ class Contract(TrackedModel):
         validators=[MinValueValidator(Decimal("0"))],
     )
     late_penalty_per_day = models.DecimalField(
-        _("late delivery penalty (% of the late amount per day)"),
+        _("late delivery penalty, percent of the late amount per day"),
         max_digits=6,
         decimal_places=3,
         default=Decimal("0.05"),
@@ -331,7 +331,7 @@ class RiskPolicy(models.Model):
     expiry_warning_days = models.PositiveSmallIntegerField(_("warn this many days before a contract ends"), default=30)
     max_payment_terms_days = models.PositiveSmallIntegerField(_("longest payment terms allowed (days)"), default=60)
     max_liability_cap_percent = models.DecimalField(
-        _("highest liability cap allowed (% of the amount)"), max_digits=6, decimal_places=2, default=Decimal("100")
+        _("highest liability cap allowed, percent of the amount"), max_digits=6, decimal_places=2, default=Decimal("100")
     )
     max_late_penalty_per_day = models.DecimalField(
         _("highest late penalty allowed (% per day)"), max_digits=6, decimal_places=3, default=Decimal("0.1")
