@@ -3,6 +3,9 @@ changes nothing. Later domains add their seed steps to ``demo_seed``."""
 
 from __future__ import annotations
 
+import importlib
+
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import transaction
 
@@ -59,6 +62,10 @@ def demo_seed(*, stdout=None) -> dict:
     if not settings.FOODFLOW_DEMO:
         raise RuntimeError("The demo company is seeded only in demo mode (FOODFLOW_DEMO=1).")
     builtin_roles_ensure(Role)
+    # what the migrations put in a new database (a test's flush removes it): the approval
+    # policies, the contract templates and the risk policy; each call adds only what is missing
+    for module in ("foodflow.sales.migrations.0002_defaults", "foodflow.contracts.migrations.0002_defaults"):
+        importlib.import_module(module).defaults(django_apps, None)
     units = _seed_org_units()
     users = _seed_users(units)
     stock = stock_seed()
