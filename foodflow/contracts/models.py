@@ -331,7 +331,10 @@ class RiskPolicy(models.Model):
     expiry_warning_days = models.PositiveSmallIntegerField(_("warn this many days before a contract ends"), default=30)
     max_payment_terms_days = models.PositiveSmallIntegerField(_("longest payment terms allowed (days)"), default=60)
     max_liability_cap_percent = models.DecimalField(
-        _("highest liability cap allowed, percent of the amount"), max_digits=6, decimal_places=2, default=Decimal("100")
+        _("highest liability cap allowed, percent of the amount"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("100"),
     )
     max_late_penalty_per_day = models.DecimalField(
         _("highest late penalty allowed (% per day)"), max_digits=6, decimal_places=3, default=Decimal("0.1")

@@ -135,8 +135,15 @@ def _payments_overdue(contract: Contract, policy: RiskPolicy, on: date) -> Findi
     )
 
 
+def _money(value: str) -> str:
+    return f"{Decimal(value):,.2f}"
+
+
 def _describe_payments(d: dict) -> str:
-    return _("%(amount)s overdue against the contract (oldest %(days)s days).") % d
+    return _("%(amount)s overdue against the contract (oldest %(days)s days).") % {
+        "amount": _money(d["amount"]),
+        "days": d["days"],
+    }
 
 
 def _below_floor(contract: Contract, policy: RiskPolicy, on: date) -> Finding | None:
@@ -215,7 +222,10 @@ def _credit(contract: Contract, policy: RiskPolicy, on: date) -> Finding | None:
 
 
 def _describe_credit(d: dict) -> str:
-    return _("The customer's credit exposure %(exposure)s is over the limit %(limit)s.") % d
+    return _("The customer's credit exposure %(exposure)s is over the limit %(limit)s.") % {
+        "exposure": _money(d["exposure"]),
+        "limit": _money(d["limit"]),
+    }
 
 
 def _quality(contract: Contract, policy: RiskPolicy, on: date) -> Finding | None:

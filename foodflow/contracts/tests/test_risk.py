@@ -149,7 +149,7 @@ def test_payments_overdue_fires_after_the_due_date_of_a_receivable_and_resolves_
         "payments_overdue",
         severity=Severity.MEDIUM,
         owner=cworld.rep,
-        message=f"{contract.total} overdue against the contract (oldest 1 days).",
+        message=f"{contract.total:,.2f} overdue against the contract (oldest 1 days).",
     )
     evaluate(contract, on=invoice.due_date + timedelta(days=31))
     assert live(contract, "payments_overdue").get().severity == Severity.HIGH
@@ -318,7 +318,7 @@ def test_credit_fires_when_exposure_is_over_the_limit(cworld):
         "credit",
         severity=Severity.HIGH,
         owner=cworld.rep,
-        message=f"The customer's credit exposure {exposure} is over the limit {limit}.",
+        message=f"The customer's credit exposure {exposure:,.2f} is over the limit {limit:,.2f}.",
     )
 
 
