@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
 from django.contrib import messages
@@ -21,18 +20,15 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from foodflow.accounts.models import User
-from foodflow.core.audit import audit_record
 from foodflow.core.errors import ConflictError, DomainError, PermissionDeniedError
+from foodflow.core.exports import xlsx_response
 from foodflow.core.forms import form_show_error
-from foodflow.core.views import client_ip, paginate, require
+from foodflow.core.views import Action, paginate, require
 from foodflow.crm.models import Customer
 from foodflow.sales.approvals import approval_history
 from foodflow.sales.forms_docs import percent_of
@@ -72,9 +68,6 @@ from .permissions import (
 )
 from .workflows import CONTRACT_FLOW, EDITABLE
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV/formula injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_SORT = "-created"
 LINES = "lines"  # the prefix of the lines formset
 MILESTONES = "milestones"  # the prefix of the payment milestones formset
@@ -140,34 +133,6 @@ def _customers_to_draft_for(user):
     return customers_to_draft_for(user, customers).order_by("name", "pk")
 
 
-@dataclass(frozen=True)
-class Action:
-    """A button on the contract page. With ``form`` or ``confirm`` it opens a modal first."""
-
-    name: str
-    label: Any
-    icon: str
-    button_class: str = "btn-outline-primary"
-    url: str = ""
-    form: Any = None
-    confirm: bool = False
-    explanation: Any = ""
-    confirm_class: str = "btn-primary"
-    link: bool = False  # a plain link (GET), not a form
-
-    @property
-    def modal_id(self) -> str:
-        return f"modal-{self.name}"
-
-    @property
-    def testid(self) -> str:
-        return f"confirm-{self.name}"
-
-    @property
-    def modal(self) -> bool:
-        return self.form is not None or self.confirm
-
-
 # --- the ledger -------------------------------------------------------------------------------------
 
 
@@ -209,13 +174,6 @@ def ledger_view(request):
     )
 
 
-def _export_cell(value: Any) -> Any:
-    if value is None or isinstance(value, int | float) or hasattr(value, "quantize") or hasattr(value, "isoformat"):
-        return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    return f"'{text}" if text.startswith(FORMULA_START) else text
-
-
 EXPORT_COLUMNS = (
     (gettext_lazy("Contract number"), lambda c: c.number),
     (gettext_lazy("Version"), lambda c: c.version),
@@ -240,31 +198,19 @@ EXPORT_COLUMNS = (
 @require(can_export_contracts)
 def ledger_export_view(request):
     _filters, arguments, sort, contracts = _ledger_search(request)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Contract ledger")[:31]
-    sheet.append([str(label) for label, _value in EXPORT_COLUMNS])
-    count = 0
-    for contract in contracts.iterator(chunk_size=1000):
-        sheet.append([_export_cell(value(contract)) for _label, value in EXPORT_COLUMNS])
-        count += 1
-    sheet.freeze_panes = "A2"
     filters_used = {
         **{key: str(getattr(value, "pk", value)) for key, value in arguments.items() if value not in (None, "")},
         "sort": sort,
     }
-    audit_record(
-        action="contracts.ledger_exported",
-        actor=request.user,
-        changes={"count": count, "filters": filters_used},
-        ip_address=client_ip(request),
+    return xlsx_response(
+        request,
+        title=_("Contract ledger"),
+        columns=EXPORT_COLUMNS,
+        rows=contracts.iterator(chunk_size=1000),
+        filename="contracts",
+        audit_action="contracts.ledger_exported",
+        filters=filters_used,
     )
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    filename = f"contracts-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- drafting ----------------------------------------------------------------------------------------

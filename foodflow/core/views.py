@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -54,3 +56,32 @@ def client_ip(request: HttpRequest) -> str | None:
     # Behind a reverse proxy, gunicorn's --forwarded-allow-ips makes REMOTE_ADDR the client's;
     # a client-supplied X-Forwarded-For is never read here (it could be forged).
     return request.META.get("REMOTE_ADDR") or None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button on a document page (web/includes/document_actions.html). With ``form`` or
+    ``confirm`` it opens a modal first (web/includes/document_action_modals.html)."""
+
+    name: str
+    label: Any
+    icon: str
+    button_class: str = "btn-outline-primary"
+    url: str = ""
+    form: Any = None
+    confirm: bool = False
+    explanation: Any = ""
+    confirm_class: str = "btn-primary"
+    link: bool = False  # a plain link (GET), not a form
+
+    @property
+    def modal_id(self) -> str:
+        return f"modal-{self.name}"
+
+    @property
+    def testid(self) -> str:
+        return f"confirm-{self.name}"
+
+    @property
+    def modal(self) -> bool:
+        return self.form is not None or self.confirm

@@ -6,27 +6,23 @@ or a tier) lives in ``crm.services``, every scope in ``crm.selectors`` and ``crm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from foodflow.core.audit import audit_record
 from foodflow.core.errors import DomainError
+from foodflow.core.exports import xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.panels import panels_for
-from foodflow.core.views import client_ip, paginate, require
+from foodflow.core.views import paginate, require
 
 from . import selectors, services
 from .forms_customers import (
@@ -58,9 +54,6 @@ from .permissions import (
 )
 from .workflows import LEAD_FLOW
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV/formula injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LEAD_SORTS = {"company", "-company", "created_at", "-created_at", "stage", "-stage"}
 
 
@@ -151,13 +144,6 @@ def customer_list_view(request):
     )
 
 
-def _export_cell(value: Any) -> Any:
-    if value is None or isinstance(value, int | float) or hasattr(value, "quantize") or hasattr(value, "isoformat"):
-        return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    return f"'{text}" if text.startswith(FORMULA_START) else text
-
-
 EXPORT_COLUMNS = (
     (gettext_lazy("Customer code"), lambda customer: customer.code),
     (gettext_lazy("Name"), lambda customer: customer.name),
@@ -178,28 +164,15 @@ EXPORT_COLUMNS = (
 @require(can_export_customers)
 def customer_export_view(request):
     _filters, arguments, sort, customers = _customer_search(request)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Customers")[:31]
-    sheet.append([str(label) for label, _value in EXPORT_COLUMNS])
-    count = 0
-    for customer in customers.iterator(chunk_size=1000):
-        sheet.append([_export_cell(value(customer)) for _label, value in EXPORT_COLUMNS])
-        count += 1
-    sheet.freeze_panes = "A2"
-    filters_used = {**{key: value for key, value in arguments.items() if value}, "sort": sort}
-    audit_record(
-        action="crm.customers_exported",
-        actor=request.user,
-        changes={"count": count, "filters": filters_used},
-        ip_address=client_ip(request),
+    return xlsx_response(
+        request,
+        title=_("Customers"),
+        columns=EXPORT_COLUMNS,
+        rows=customers.iterator(chunk_size=1000),
+        filename="customers",
+        audit_action="crm.customers_exported",
+        filters={**{key: value for key, value in arguments.items() if value}, "sort": sort},
     )
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    filename = f"customers-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @require(can_create_customers)

@@ -27,7 +27,7 @@ from foodflow.catalog.pricing import price_resolve
 from foodflow.core.errors import ConflictError, DomainError
 from foodflow.core.forms import form_show_error
 from foodflow.core.money import ZERO, line_amount, tax_included
-from foodflow.core.views import ordering_from, paginate, require
+from foodflow.core.views import Action, ordering_from, paginate, require
 from foodflow.crm.models import Customer
 from foodflow.crm.permissions import can_view_customer
 
@@ -124,34 +124,6 @@ def _show_conflict(form, error: ConflictError) -> str:
     if str(current).isdigit():
         form.stale(int(current))
     return error.message
-
-
-@dataclass(frozen=True)
-class Action:
-    """A button on a document page. With ``form`` or ``confirm`` it opens a modal first."""
-
-    name: str
-    label: Any
-    icon: str
-    button_class: str = "btn-outline-primary"
-    url: str = ""
-    form: Any = None
-    confirm: bool = False
-    explanation: Any = ""
-    confirm_class: str = "btn-primary"
-    link: bool = False  # a plain link (GET), not a form
-
-    @property
-    def modal_id(self) -> str:
-        return f"modal-{self.name}"
-
-    @property
-    def testid(self) -> str:
-        return f"confirm-{self.name}"
-
-    @property
-    def modal(self) -> bool:
-        return self.form is not None or self.confirm
 
 
 def _pipeline(request, *, model, flow, search, sorts: dict, default_sort: str, template: str, versions: bool):
