@@ -310,20 +310,10 @@ def _field_value(contract: Contract, name: str) -> str:
     return str(value)
 
 
-DIFF_FIELDS = (
-    "title",
-    "language",
-    "start_date",
-    "end_date",
-    "payment_terms_days",
-    "delivery_terms",
-    "delivery_address",
-    "quality_standard",
-    "liability_cap_percent",
-    "late_penalty_per_day",
-    "dispute_venue",
-    "total",
-)
+def _diff_fields() -> tuple[str, ...]:
+    from .services import CONTRACT_FIELDS
+
+    return (*CONTRACT_FIELDS, "total")
 
 
 def contract_diff(old: Contract, new: Contract) -> dict[str, list[Change]]:
@@ -331,7 +321,7 @@ def contract_diff(old: Contract, new: Contract) -> dict[str, list[Change]]:
     payment milestones."""
     terms = [
         Change(str(Contract._meta.get_field(name).verbose_name), _field_value(old, name), _field_value(new, name))
-        for name in DIFF_FIELDS
+        for name in _diff_fields()
         if _field_value(old, name) != _field_value(new, name)
     ]
 

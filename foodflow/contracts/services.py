@@ -480,7 +480,8 @@ class MilestoneInput:
     amount: object
 
 
-CONTRACT_FIELDS = {
+# the terms a contract admin sets, in the order the pages and the diff show them
+CONTRACT_FIELDS = (
     "title",
     "language",
     "start_date",
@@ -492,11 +493,11 @@ CONTRACT_FIELDS = {
     "liability_cap_percent",
     "late_penalty_per_day",
     "dispute_venue",
-}
+)
 
 
 def _apply_fields(contract: Contract, fields: dict) -> None:
-    unknown = set(fields) - CONTRACT_FIELDS
+    unknown = set(fields) - set(CONTRACT_FIELDS)
     if unknown:
         raise ValidationFailed(
             code="unknown_fields", fields={name: [_("Not a field you can set.")] for name in unknown}

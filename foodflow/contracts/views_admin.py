@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
 from foodflow.core.forms import form_show_error
-from foodflow.core.views import paginate, require, safe_next
+from foodflow.core.views import paginate, perform, require, safe_next
 
 from . import risk, selectors, services
 from .clauses import PLACEHOLDER, PLACEHOLDERS
@@ -61,17 +61,6 @@ RECENT_DECISIONS = 20
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
-
-
-def _perform(request, call, success) -> Any:
-    """Run one service; its refusal becomes an error message. The result, or None."""
-    try:
-        result = call()
-    except DomainError as error:
-        messages.error(request, error.message)
-        return None
-    messages.success(request, success(result) if callable(success) else success)
-    return result
 
 
 # --- legal review queue ---------------------------------------------------------------------------
@@ -237,7 +226,7 @@ def template_active_view(request, pk: int):
         messages.error(request, _("Only the current version of a template is offered or withdrawn."))
         return redirect("contracts:template_detail", pk=template.pk)
     active = request.POST.get("active") == "1"
-    _perform(
+    perform(
         request,
         lambda: services.template_set_active(by=request.user, template=template, active=active),
         _("The template is offered for new contracts.") if active else _("The template is withdrawn."),
@@ -335,7 +324,7 @@ def dispute_action_view(request, pk: int):
     dispute = _dispute_or_403(request, pk, can_manage_dispute)
     form = DisputeActionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    _perform(
+    perform(
         request,
         lambda: services.dispute_add_action(by=request.user, dispute=dispute, note=note),
         _("The action was recorded."),
@@ -351,7 +340,7 @@ def dispute_resolve_view(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Enter the settled amount as a number, or leave it empty."))
         return redirect("contracts:dispute_detail", pk=dispute.pk)
-    _perform(
+    perform(
         request,
         lambda: services.dispute_resolve(
             by=request.user,
@@ -370,7 +359,7 @@ def dispute_reopen_view(request, pk: int):
     dispute = _dispute_or_403(request, pk, can_manage_dispute)
     form = DisputeReopenForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    _perform(
+    perform(
         request,
         lambda: services.dispute_reopen(by=request.user, dispute=dispute, reason=reason),
         _("The dispute is open again."),
@@ -382,7 +371,7 @@ def dispute_reopen_view(request, pk: int):
 @require(can_manage_disputes)
 def dispute_close_view(request, pk: int):
     dispute = _dispute_or_403(request, pk, can_manage_dispute)
-    _perform(
+    perform(
         request,
         lambda: services.dispute_close(by=request.user, dispute=dispute),
         _("The dispute is closed."),
@@ -439,7 +428,7 @@ def risk_acknowledge_view(request, pk: int):
         raise PermissionDenied
     form = AcknowledgeForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    _perform(
+    perform(
         request,
         lambda: risk.warning_acknowledge(by=request.user, warning=warning, note=note),
         _("The warning is acknowledged; it stays on the board until the finding is gone."),

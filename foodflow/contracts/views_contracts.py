@@ -28,7 +28,7 @@ from foodflow.accounts.models import User
 from foodflow.core.errors import ConflictError, DomainError, PermissionDeniedError
 from foodflow.core.exports import xlsx_response
 from foodflow.core.forms import form_show_error
-from foodflow.core.views import Action, paginate, require
+from foodflow.core.views import Action, paginate, perform, require
 from foodflow.crm.models import Customer
 from foodflow.sales.approvals import approval_history
 from foodflow.sales.forms_docs import percent_of
@@ -92,17 +92,6 @@ def _contract_or_403(request, pk: int, predicate=can_view_contract) -> Contract:
     if not predicate(request.user, contract):
         raise PermissionDenied
     return contract
-
-
-def _perform(request, call, success) -> Any:
-    """Run one service; its refusal becomes an error message. The result, or None."""
-    try:
-        result = call()
-    except DomainError as error:
-        messages.error(request, error.message)
-        return None
-    messages.success(request, success(result) if callable(success) else success)
-    return result
 
 
 def _reason(request) -> str:
@@ -592,7 +581,7 @@ def submit_view(request, pk: int):
             return _("%(contract)s was submitted for legal review.") % {"contract": str(submitted)}
         return _("%(contract)s needs no review and is approved.") % {"contract": str(submitted)}
 
-    _perform(request, lambda: services.contract_submit(by=request.user, contract=contract), success)
+    perform(request, lambda: services.contract_submit(by=request.user, contract=contract), success)
     return _to_detail(contract)
 
 
@@ -607,7 +596,7 @@ def comment_view(request, pk: int):
         # never turn a comment meant for a clause into one on the whole contract
         messages.error(request, _("This clause is not part of the contract."))
         return _to_detail(contract)
-    _perform(
+    perform(
         request,
         lambda: services.contract_comment(
             by=request.user, contract=contract, text=form.cleaned_data.get("text") or "", clause=clause
@@ -632,7 +621,7 @@ def review_view(request, pk: int):
             return _("%(contract)s is approved and can be signed.") % {"contract": str(decided)}
         return _("Your step of %(contract)s is approved; the next reviewer decides now.") % {"contract": str(decided)}
 
-    _perform(
+    perform(
         request,
         lambda: services.contract_review(by=request.user, contract=contract, approve=approve, comment=comment),
         success,
@@ -689,7 +678,7 @@ def sign_view(request, pk: int):
 def amend_view(request, pk: int):
     contract = _contract_or_403(request, pk, can_manage_contract)
     reason = _reason(request)
-    amendment = _perform(
+    amendment = perform(
         request,
         lambda: services.contract_amend(by=request.user, contract=contract, reason=reason),
         lambda made: (
@@ -707,7 +696,7 @@ def amend_view(request, pk: int):
 def cancel_view(request, pk: int):
     contract = _contract_or_403(request, pk, can_manage_contract)
     reason = _reason(request)
-    _perform(
+    perform(
         request,
         lambda: services.contract_cancel(by=request.user, contract=contract, reason=reason),
         _("The contract was cancelled."),
@@ -720,7 +709,7 @@ def cancel_view(request, pk: int):
 def terminate_view(request, pk: int):
     contract = _contract_or_403(request, pk, can_manage_contract)
     reason = _reason(request)
-    _perform(
+    perform(
         request,
         lambda: services.contract_terminate(by=request.user, contract=contract, reason=reason),
         _("The contract was terminated."),
@@ -732,7 +721,7 @@ def terminate_view(request, pk: int):
 @require(can_view_contracts)
 def fulfil_view(request, pk: int):
     contract = _contract_or_403(request, pk, can_manage_contract)
-    _perform(
+    perform(
         request,
         lambda: services.contract_fulfil(by=request.user, contract=contract),
         _("The contract is marked fulfilled."),
@@ -752,7 +741,7 @@ def link_order_view(request, pk: int):
         messages.error(request, _("Choose an order from the list."))
         return _to_detail(contract, "fulfilment")
     order = form.cleaned_data["order"]
-    _perform(
+    perform(
         request,
         lambda: services.contract_link_order(by=request.user, contract=contract, order=order),
         _("The order %(number)s is now under the contract.") % {"number": order.number},
@@ -764,7 +753,7 @@ def link_order_view(request, pk: int):
 @require(can_view_contracts)
 def unlink_order_view(request, pk: int, number: str):
     contract = _contract_or_403(request, pk, can_manage_contract)
-    _perform(
+    perform(
         request,
         lambda: services.contract_unlink_order(by=request.user, contract=contract, order_number=number),
         _("The order %(number)s is no longer under the contract.") % {"number": number},

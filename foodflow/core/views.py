@@ -85,3 +85,19 @@ class Action:
     @property
     def modal(self) -> bool:
         return self.form is not None or self.confirm
+
+
+def perform(request, call: Callable[[], Any], success) -> Any:
+    """Run one service for a page; its refusal becomes an error message, success a success
+    message (``success`` may be a function of the result). The result, or None."""
+    from django.contrib import messages
+
+    from .errors import DomainError
+
+    try:
+        result = call()
+    except DomainError as error:
+        messages.error(request, error.message)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return result

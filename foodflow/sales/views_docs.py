@@ -27,7 +27,7 @@ from foodflow.catalog.pricing import price_resolve
 from foodflow.core.errors import ConflictError, DomainError
 from foodflow.core.forms import form_show_error
 from foodflow.core.money import ZERO, line_amount, tax_included
-from foodflow.core.views import Action, ordering_from, paginate, require
+from foodflow.core.views import Action, ordering_from, paginate, perform, require
 from foodflow.crm.models import Customer
 from foodflow.crm.permissions import can_view_customer
 
@@ -105,17 +105,6 @@ def _with_added_line(request) -> Any:
     except ValueError:
         data[key] = "1"
     return data
-
-
-def _perform(request, call, success) -> Any:
-    """Run one service; its refusal becomes an error message. The result, or None."""
-    try:
-        result = call()
-    except DomainError as error:
-        messages.error(request, error.message)
-        return None
-    messages.success(request, success(result) if callable(success) else success)
-    return result
 
 
 def _show_conflict(form, error: ConflictError) -> str:
@@ -240,7 +229,7 @@ def inquiry_detail_view(request, pk: int):
 @require(can_view_sales)
 def inquiry_quote_view(request, pk: int):
     inquiry = _document_or_403(request, Inquiry, pk, can_manage_doc)
-    quotation = _perform(
+    quotation = perform(
         request,
         lambda: services.inquiry_to_quotation(by=request.user, inquiry=inquiry),
         lambda made: (
@@ -258,7 +247,7 @@ def inquiry_lose_view(request, pk: int):
     inquiry = _document_or_403(request, Inquiry, pk, can_manage_doc)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    _perform(
+    perform(
         request,
         lambda: services.inquiry_lose(by=request.user, inquiry=inquiry, reason=reason),
         _("The inquiry is marked lost."),
@@ -535,7 +524,7 @@ def quotation_detail_view(request, pk: int):
 
 def _quotation_step(request, pk: int, call, success):
     quotation = _document_or_403(request, Quotation, pk, can_manage_doc)
-    _perform(request, lambda: call(quotation), success)
+    perform(request, lambda: call(quotation), success)
     return redirect("sales:quotation_detail", pk=quotation.pk)
 
 
@@ -605,7 +594,7 @@ def quotation_cancel_view(request, pk: int):
 @require(can_view_sales)
 def quotation_revise_view(request, pk: int):
     quotation = _document_or_403(request, Quotation, pk, can_manage_doc)
-    revision = _perform(
+    revision = perform(
         request,
         lambda: services.quotation_revise(by=request.user, quotation=quotation),
         lambda made: (
@@ -625,7 +614,7 @@ def quotation_copy_view(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Choose a customer from the list."))
         return redirect("sales:quotation_detail", pk=quotation.pk)
-    copy = _perform(
+    copy = perform(
         request,
         lambda: services.quotation_copy(by=request.user, quotation=quotation, customer=form.cleaned_data["customer"]),
         lambda made: _("The copy %(number)s was made.") % {"number": made.number},
@@ -639,7 +628,7 @@ def quotation_order_view(request, pk: int):
     quotation = _document_or_403(request, Quotation, pk, can_manage_doc)
     form = OrderFromQuotationForm(request.POST)
     reference = form.cleaned_data["customer_reference"] if form.is_valid() else ""
-    order = _perform(
+    order = perform(
         request,
         lambda: services.order_from_quotation(by=request.user, quotation=quotation, customer_reference=reference),
         lambda made: _("The order %(number)s was created: submit it to confirm it.") % {"number": made.number},
@@ -834,7 +823,7 @@ def order_submit_view(request, pk: int):
             return _submitted(submitted)
         return _("The order %(document)s is confirmed and goes to order review.") % {"document": str(submitted)}
 
-    _perform(request, lambda: services.order_submit(by=request.user, order=order), success)
+    perform(request, lambda: services.order_submit(by=request.user, order=order), success)
     return redirect("sales:order_detail", pk=order.pk)
 
 
@@ -844,7 +833,7 @@ def order_amend_view(request, pk: int):
     order = _document_or_403(request, SalesOrder, pk, can_manage_doc)
     form = VersionForm(request.POST)
     expected = form.cleaned_data.get("lock_version") if form.is_valid() else None
-    amendment = _perform(
+    amendment = perform(
         request,
         lambda: services.order_amend(by=request.user, order=order, expected_version=expected),
         lambda made: (
@@ -863,7 +852,7 @@ def order_cancel_view(request, pk: int):
     order = _document_or_403(request, SalesOrder, pk, can_manage_doc)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    _perform(
+    perform(
         request,
         lambda: services.order_cancel(by=request.user, order=order, reason=reason),
         _("The order was cancelled."),
@@ -913,7 +902,7 @@ def _decide(request, pk: int, *, approve: bool):
             return _("%(document)s is approved.") % {"document": label}
         return _("Your step of %(document)s is approved; the next level decides now.") % {"document": label}
 
-    _perform(
+    perform(
         request,
         lambda: approval_decide(step=step, by=request.user, approve=approve, comment=comment),
         success,
@@ -960,7 +949,7 @@ def policy_edit_view(request, pk: int | None = None):
 @require(can_manage_policies)
 def policy_deactivate_view(request, pk: int):
     policy = get_object_or_404(ApprovalPolicy, pk=pk)
-    _perform(
+    perform(
         request,
         lambda: policy_save(by=request.user, policy=policy, is_active=False),
         lambda saved: _("The approval policy %(name)s no longer applies to new submissions.") % {"name": saved.name},
