@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "foodflow.crm",
     "foodflow.sales",
     "foodflow.contracts",
+    "foodflow.service",
     "foodflow.web",
     "foodflow.api",
 ]
@@ -192,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
     "sales-overdue-reminders": {
         "task": "foodflow.sales.tasks.overdue_reminders",
         "schedule": crontab(hour=8, minute=0),
+    },
+    "service-sla-escalate": {
+        "task": "foodflow.service.tasks.sla_escalate",
+        "schedule": crontab(minute="*/15"),
     },
     "contracts-risk-evaluate": {
         "task": "foodflow.contracts.tasks.risk_evaluate",
