@@ -242,3 +242,73 @@ class RecallLine(models.Model):
     @property
     def outstanding(self):
         return self.shipped_quantity - self.returned_quantity
+
+
+# --- satisfaction surveys --------------------------------------------------------------------------
+
+
+class Survey(TrackedModel):
+    """A questionnaire: CSAT (1–5) and NPS (0–10) always, plus free questions."""
+
+    class Trigger(models.TextChoices):
+        DELIVERY = "delivery", pgettext_lazy("survey trigger", "After a delivery")
+        COMPLAINT = "complaint", pgettext_lazy("survey trigger", "After a complaint is closed")
+        MANUAL = "manual", pgettext_lazy("survey trigger", "Sent by hand")
+
+    name = models.CharField(_("name"), max_length=120)
+    trigger = models.CharField(_("sent"), max_length=16, choices=Trigger.choices)
+    questions = models.JSONField(_("free questions"), default=list, blank=True)
+    valid_days = models.PositiveSmallIntegerField(_("a link stays valid for (days)"), default=14)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+
+    def __str__(self):
+        return self.name
+
+
+class SurveyInvitation(models.Model):
+    """One link sent to one customer. Only the token's hash is stored: a link cannot be
+    rebuilt from the database, and a forged token matches nothing."""
+
+    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+")
+    contact_name = models.CharField(_("contact"), max_length=64, blank=True)
+    delivery = models.ForeignKey(
+        Delivery, verbose_name=_("delivery"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("survey invitation")
+
+    def __str__(self):
+        return f"{self.survey} · {self.customer}"
+
+
+class SurveyResponse(models.Model):
+    invitation = models.OneToOneField(SurveyInvitation, on_delete=models.PROTECT, related_name="response")
+    csat = models.PositiveSmallIntegerField(_("satisfaction (1–5)"))
+    nps = models.PositiveSmallIntegerField(_("would recommend us (0–10)"))
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(_("answered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey response")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(csat__gte=1, csat__lte=5), name="survey_csat_range"),
+            models.CheckConstraint(condition=models.Q(nps__lte=10), name="survey_nps_range"),
+        ]
+
+    def __str__(self):
+        return f"CSAT {self.csat} · NPS {self.nps}"

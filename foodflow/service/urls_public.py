@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views_public
+
+app_name = "service_public"
+
+urlpatterns = [
+    path("<str:token>/", views_public.survey_view, name="survey"),
+]
