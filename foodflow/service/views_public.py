@@ -53,3 +53,78 @@ def survey_view(request, token: str):
         },
         status=400 if errors else 200,
     )
+
+
+# --- the public complaint form -----------------------------------------------------------------------
+
+PUBLIC_LIMIT = 5  # complaints per address and hour
+# what a consumer reports decides how fast we must answer
+PUBLIC_SEVERITY = {"foreign_matter": "high", "quality": "high", "expiry": "high"}
+
+
+def _rate_limited(request) -> bool:
+    from django.core.cache import cache
+
+    from foodflow.core.views import client_ip
+
+    key = f"public-complaint:{client_ip(request) or 'unknown'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) > PUBLIC_LIMIT
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        return False
+
+
+@never_cache
+def complaint_form_view(request):
+    from django.urls import reverse
+
+    from foodflow.inventory.models import Lot
+
+    from .forms_public import PublicComplaintForm
+    from .services import complaint_log
+
+    form = PublicComplaintForm(request.POST or None, initial={"lot_number": request.GET.get("lot", "")[:64]})
+    if request.method == "POST":
+        if _rate_limited(request):
+            return render(
+                request,
+                "service/public/complaint_done.html",
+                {"message": _("Too many complaints from this address. Please call us instead.")},
+                status=429,
+            )
+        if form.is_valid():
+            data = form.cleaned_data
+            if data["website"]:  # a bot: answered like a person, nothing stored
+                return render(request, "service/public/complaint_done.html", {"number": ""})
+            lot_number, lot = data["lot_number"].strip(), None
+            if lot_number:
+                lot = Lot.objects.select_related("product").filter(lot_number=lot_number).first()
+                if lot is None:
+                    form.add_error("lot_number", _("We do not know this lot number. Check it, or leave it empty."))
+            if lot is not None or not lot_number:
+                description = data["description"]
+                if data["company"]:
+                    description = f"{data['company']}: {description}"
+                try:
+                    complaint = complaint_log(
+                        by=None,
+                        channel="public_form",
+                        category=data["category"],
+                        severity=PUBLIC_SEVERITY.get(data["category"], "medium"),
+                        description=description,
+                        contact_name=data["contact_name"],
+                        contact_phone=data["contact_phone"],
+                        lot=lot,
+                    )
+                except ValidationFailed as error:
+                    form.add_error(None, error.message)
+                else:
+                    return render(request, "service/public/complaint_done.html", {"number": complaint.number})
+    return render(
+        request,
+        "service/public/complaint_form.html",
+        {"form": form, "action": reverse("service_public:complaint")},
+        status=400 if request.method == "POST" else 200,
+    )
