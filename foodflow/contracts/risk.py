@@ -10,6 +10,7 @@ reader's language."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -209,13 +210,26 @@ def _describe_liability(d: dict) -> str:
     return " ".join(parts)
 
 
-def _credit(contract: Contract, policy: RiskPolicy, on: date) -> Finding | None:
+# one evaluation reads each customer's exposure once, however many contracts it has
+_exposures: ContextVar[dict | None] = ContextVar("contract_risk_exposures", default=None)
+
+
+def _exposure(customer) -> Decimal:
     from foodflow.sales.selectors import customer_exposure
 
+    cache = _exposures.get()
+    if cache is None:
+        return customer_exposure(customer)
+    if customer.pk not in cache:
+        cache[customer.pk] = customer_exposure(customer)
+    return cache[customer.pk]
+
+
+def _credit(contract: Contract, policy: RiskPolicy, on: date) -> Finding | None:
     limit = contract.customer.credit_limit
     if limit is None:
         return None
-    exposure = customer_exposure(contract.customer)
+    exposure = _exposure(contract.customer)
     if exposure <= limit:
         return None
     return Finding(Severity.HIGH, contract.owner_id, {"exposure": str(exposure), "limit": str(limit)})
@@ -317,6 +331,17 @@ def risk_evaluate(
     )
     outcome = Outcome()
     raised: list[RiskWarning] = []
+    token = _exposures.set({})
+    try:
+        _evaluate_each(contracts, policy, on, outcome, raised)
+    finally:
+        _exposures.reset(token)
+    if notify_owners and raised:
+        _notify(raised)
+    return outcome
+
+
+def _evaluate_each(contracts, policy: RiskPolicy, on: date, outcome: Outcome, raised: list) -> None:
     for contract in contracts:
         findings: dict[str, Finding] = {}
         for rule in RULES.values():
@@ -360,9 +385,6 @@ def risk_evaluate(
                 )
                 raised.append(warning)
                 outcome.raised += 1
-    if notify_owners and raised:
-        _notify(raised)
-    return outcome
 
 
 class _InReadersLanguage:
@@ -378,13 +400,16 @@ class _InReadersLanguage:
 def _notify(warnings: Iterable[RiskWarning]) -> None:
     from django.urls import reverse
 
+    from foodflow.accounts.models import User
     from foodflow.core.notifications import notify
 
     from .notices import RISK_RAISED
 
+    warnings = list(warnings)
+    owners = User.objects.in_bulk({warning.owner_id for warning in warnings})
     for warning in warnings:
         notify(
-            recipients=[warning.owner],
+            recipients=[owners[warning.owner_id]],
             kind=RISK_RAISED,
             params={
                 "contract": str(warning.contract),

@@ -9,7 +9,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -89,6 +90,19 @@ def ledger(
     if ends_to is not None:
         contracts = contracts.filter(end_date__lte=ends_to)
     return contracts.order_by(*LEDGER_SORTS.get(sort, LEDGER_SORTS["-created"]))
+
+
+def with_open_warnings(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
+    """``open_warnings`` on each row, as a correlated count: evaluated only for the rows a page
+    shows (a grouped count would make every page count the whole ledger)."""
+    open_count = (
+        RiskWarning.objects.filter(contract=OuterRef("pk"), state=RiskWarning.State.OPEN)
+        .order_by()
+        .values("contract")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return contracts.annotate(open_warnings=Coalesce(Subquery(open_count[:1]), Value(0)))
 
 
 def versions_of(contract: Contract) -> QuerySet[Contract]:
@@ -187,7 +201,8 @@ def contract_fulfilment(contract: Contract, *, on: date | None = None) -> Fulfil
     figures = Fulfilment(contracted_amount=contract.total, orders=orders)
     numbers = [order.number for order in orders]
     by_product: dict[int, LineFulfilment] = {}
-    for line in contract.lines.select_related("product"):
+    prefetched = "lines" in getattr(contract, "_prefetched_objects_cache", {})
+    for line in contract.lines.all() if prefetched else contract.lines.select_related("product"):
         item = by_product.setdefault(line.product_id, LineFulfilment(line.product, None, ZERO))
         if line.quantity is not None:
             item.contracted_quantity = (item.contracted_quantity or ZERO) + line.quantity

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -137,9 +136,7 @@ def _ledger_search(request):
     sort = request.GET.get("sort", DEFAULT_SORT)
     if sort not in selectors.LEDGER_SORTS:
         sort = DEFAULT_SORT
-    contracts = selectors.ledger(request.user, sort=sort, **arguments).annotate(
-        open_warnings=Count("warnings", filter=Q(warnings__state=RiskWarning.State.OPEN))
-    )
+    contracts = selectors.with_open_warnings(selectors.ledger(request.user, sort=sort, **arguments))
     return filters, arguments, sort, contracts
 
 
