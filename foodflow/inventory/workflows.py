@@ -29,7 +29,8 @@ LOT_FLOW = Workflow(
         ),
         Transition(
             "recall",
-            ("available", "on_hold"),
+            # an expired lot may still sit in customers' stores: it can be recalled too
+            ("available", "on_hold", "expired"),
             "recalled",
             pgettext_lazy("lot action", "Recall"),
             permission="inventory.recall_lot",

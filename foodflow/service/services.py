@@ -94,7 +94,7 @@ def complaint_log(
         errors["severity"] = [_("Not a known severity.")]
     if not (description or "").strip():
         errors["description"] = [_("Describe the complaint.")]
-    if customer is None and not (contact_name or "").strip():
+    if customer is None and delivery is None and order is None and not (contact_name or "").strip():
         errors["contact_name"] = [_("Name the customer or the person complaining.")]
     if errors:
         raise ValidationFailed(_("Complete the complaint."), code="complaint_incomplete", fields=errors)
@@ -214,15 +214,17 @@ def complaint_add_action(*, by, complaint: Complaint, kind: str, note: str) -> C
             raise ServiceRuleBroken(_("The complaint is not open."), code="complaint_not_open")
         action = ComplaintAction.objects.create(complaint=locked, kind=kind, note=note[:4000], by=by)
         audit_record(action="complaint.action", actor=by, obj=locked, changes={"kind": kind, "note": action.note})
-        if locked.state == "assigned":
-            # the first thing done for the customer is the first response
-            transition(
-                workflow=COMPLAINT_FLOW,
-                obj=locked,
-                action="respond",
-                by=by,
-                apply=lambda row: setattr(row, "responded_at", timezone.now()) or ["responded_at"],
-            )
+        if locked.state in ("new", "assigned"):
+            # the first thing done for the customer is the first response; whoever does it on
+            # a complaint nobody had yet takes it
+            def apply(row):
+                row.responded_at = timezone.now()
+                if row.owner_id is None and by is not None:
+                    row.owner = by
+                    return ["responded_at", "owner"]
+                return ["responded_at"]
+
+            transition(workflow=COMPLAINT_FLOW, obj=locked, action="respond", by=by, apply=apply)
     return action
 
 

@@ -21,7 +21,7 @@ COMPLAINT_FLOW = Workflow(
         Transition(
             "assign", ("new", "assigned", "in_progress"), "assigned", pgettext_lazy("complaint action", "Assign")
         ),
-        Transition("respond", ("assigned",), "in_progress", pgettext_lazy("complaint action", "First response")),
+        Transition("respond", ("new", "assigned"), "in_progress", pgettext_lazy("complaint action", "First response")),
         Transition("resolve", ("in_progress",), "resolved", pgettext_lazy("complaint action", "Resolve")),
         Transition("confirm", ("resolved",), "closed", pgettext_lazy("complaint action", "Customer confirmed")),
         # the customer disagrees with the resolution (or comes back after closing)

@@ -71,8 +71,8 @@ def sworld(world, make_user):  # noqa: F811
 
 @dataclass
 class Shipments:
-    """Who received what. M-OLD went to ``customer`` (one delivery, with yoghurt on it too)
-    and to ``south`` (two deliveries, the second received); ``planned`` holds M-OLD but has
+    """Who received what. M-OLD went to ``customer`` (30, on one delivery with yoghurt) and
+    to ``south`` (4, then 12 on two lines of one delivery, received); ``planned`` holds M-OLD but has
     not left; ``picky`` (who takes only fresh stock) got M-NEW; ``south`` also got a
     yoghurt-only delivery."""
 
@@ -114,9 +114,10 @@ def m_old_shipped(sworld):
     # FEFO: every milk order below takes M-OLD first while it has free stock
     first = w.reserved_order(customer=w.customer, by=w.rep, lines=[LineInput(w.milk, "30"), LineInput(w.yoghurt, "5")])
     to_customer = w.deliver(first)
-    second = w.reserved_order(customer=south, by=w.other_rep, lines=[LineInput(w.milk, "20")])
-    milk_line = second.lines.get()
-    to_south_first = w.deliver(second, quantities={milk_line.pk: "12"})
+    # two milk lines: the second delivery carries the rest of both, two lines of M-OLD (6 + 6)
+    second = w.reserved_order(customer=south, by=w.other_rep, lines=[LineInput(w.milk, "10"), LineInput(w.milk, "6")])
+    first_line = second.lines.order_by("position").first()
+    to_south_first = w.deliver(second, quantities={first_line.pk: "4"})
     to_south_second = w.deliver(second)
     to_south_second = delivery_receive(by=w.planner, delivery=to_south_second, signed_by="周采购")
     third = w.reserved_order(customer=w.customer, by=w.rep, lines=[LineInput(w.milk, "10")])

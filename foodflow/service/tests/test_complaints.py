@@ -366,4 +366,3 @@ def test_every_state_change_leaves_a_stage_event_and_an_audit_entry(sworld, seco
         "complaint.confirm",
     ]
     assert ComplaintAction.objects.filter(complaint=complaint).count() == 1
-
