@@ -670,11 +670,10 @@ def rule_breakdown(world: World, label: str, *, contracts: int, total_s: float) 
 def measure_ledger(world: World, rng: random.Random, label: str) -> None:
     from django.core.paginator import Paginator
     from django.db import connection
-    from django.db.models import Count, Q
 
     from foodflow.accounts.models import User
     from foodflow.contracts.models import Contract
-    from foodflow.contracts.selectors import ledger
+    from foodflow.contracts.selectors import ledger, with_open_warnings
 
     started = time.perf_counter()
     added = build_ledger_fixture(world, rng, total=LEDGER_CONTRACTS)
@@ -694,7 +693,7 @@ def measure_ledger(world: World, rng: random.Random, label: str) -> None:
             begun = time.perf_counter()
             contracts = ledger(user, state="active", amount_min=LEDGER_AMOUNT_MIN, sort="-end_date")
             if annotated:  # what the ledger view adds: the open warnings of each row
-                contracts = contracts.annotate(open_warnings=Count("warnings", filter=Q(warnings__state="open")))
+                contracts = with_open_warnings(contracts)
             shown = Paginator(contracts, 25).get_page(1)
             rows = [(c.number, c.customer.name, c.owner.username, c.template.name, c.total) for c in shown]
             assert len(rows) == 25 and shown.paginator.count == matching
