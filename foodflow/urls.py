@@ -10,6 +10,7 @@ urlpatterns = [
     path("crm/", include("foodflow.crm.urls")),
     path("sales/", include("foodflow.sales.urls")),
     path("contracts/", include("foodflow.contracts.urls")),
+    path("service/", include("foodflow.service.urls")),
     path("s/", include("foodflow.service.urls_public")),  # no login: surveys, the complaint form
     path("", include("foodflow.api.urls")),
     path("healthz", web_views.healthz_view, name="healthz"),

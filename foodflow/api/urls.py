@@ -8,6 +8,7 @@ from foodflow.contracts import api as contracts_api
 from foodflow.crm import api as crm_api
 from foodflow.inventory import api as inventory_api
 from foodflow.sales import api as sales_api
+from foodflow.service import api as service_api
 
 from . import views
 
@@ -58,6 +59,9 @@ router.register("contract-templates", contracts_api.ContractTemplateViewSet, bas
 router.register("contract-disputes", contracts_api.ContractDisputeViewSet, basename="contract-dispute")
 router.register("contract-risks", contracts_api.ContractRiskViewSet, basename="contract-risk")
 router.register("contract-review-queue", contracts_api.ContractReviewQueueViewSet, basename="contract-review-queue")
+# after-sales
+router.register("complaints", service_api.ComplaintViewSet, basename="complaint")
+router.register("recalls", service_api.RecallViewSet, basename="recall")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

@@ -68,3 +68,9 @@ def can_manage_sla(user) -> bool:
 
 def can_recall(user) -> bool:
     return has_perm(user, RECALL)
+
+
+def can_trace_lots(user) -> bool:
+    """Recalls and a lot's forward trace name customers' contacts and phones: QA and the
+    service desk read them, not everyone who sees complaints."""
+    return can_recall(user) or can_log_complaints(user)

@@ -101,6 +101,14 @@ def lot_hold_from_complaint(*, by, complaint: Complaint, reason: str = "") -> Lo
     return lot_hold(by=by, lot=complaint.lot, reason=reason)
 
 
+def recall_from_complaint(*, by, complaint: Complaint, reason: str) -> Recall:
+    """Recall the lot a complaint is about."""
+    if complaint.lot is None:
+        message = _("The complaint names no lot.")
+        raise ValidationFailed(message, code="no_lot", fields={"lot": [message]})
+    return recall_start(by=by, lot=complaint.lot, complaint=complaint, reason=reason)
+
+
 def recall_start(*, by, lot: Lot, reason: str, complaint: Complaint | None = None, drill: bool = False) -> Recall:
     """Start a recall of the lot: the lot is marked recalled (never allocated again) and the
     forward trace becomes the recall's lines. A drill traces and times the same way but

@@ -18,6 +18,7 @@ from foodflow.crm import menu_customers as crm_menu
 from foodflow.crm import menu_market as market_menu
 from foodflow.inventory import menu as inventory_menu
 from foodflow.sales import menu as sales_menu
+from foodflow.service import menu as service_menu
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ AREAS = [
         "ti-headset",
         p.AREA_SERVICE,
         _("Complaints with SLAs, returns and compensation, satisfaction surveys, lot hold and recall."),
-        (_("Complaints"), _("Surveys"), _("Recalls")),
+        links=service_menu.LINKS,
+        apps=("service",),
     ),
     Area(
         "analytics",
