@@ -9,61 +9,28 @@ submits again; legal: approves; admin: records the signing with the scanned PDF,
 active in the ledger, amends it (a later end date), reads the diff and submits the amendment,
 which waits in legal's review queue again."""
 
-import importlib
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.urls import reverse
 
 from conftest import PASSWORD
 from foodflow.contracts.models import Contract, ReviewComment
+from foodflow.testing import browser as browser_steps
+from foodflow.testing.browser import confirm_in_modal, migration_defaults_restore, submit
 
 from .conftest import PDF_BYTES
 
 pytestmark = [pytest.mark.browser]
 
-TIMEOUT_MS = 15_000
-
 
 @pytest.fixture
 def migration_defaults(transactional_db):
-    """A transactional test starts from a flushed database: the approval policies, contract
-    templates and risk policy the migrations make are laid again (their own functions)."""
-    importlib.import_module("foodflow.sales.migrations.0002_defaults").defaults(apps, None)
-    importlib.import_module("foodflow.contracts.migrations.0002_defaults").defaults(apps, None)
+    migration_defaults_restore()
 
 
 def logged_in(browser, server: str, user):
-    """A browser context of its own for one person, logged in through the login page."""
-    context = browser.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{server}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server}/")
-    return page
-
-
-def submit(page, button) -> None:
-    """Click a button that sends a form, wait for the answer page, and fail with what the
-    page says when it shows an error (a refused service, a form error)."""
-    with page.expect_navigation():
-        button.click()
-    errors = page.locator(".alert-danger, [data-testid=form-errors], .invalid-feedback")
-    assert errors.count() == 0, f"{page.url}: {errors.all_inner_texts()}"
-
-
-def confirm_in_modal(page, opener, testid: str, **fields) -> None:
-    """Open a modal, fill its fields (name → value) and press its confirm button."""
-    opener.click()
-    modal = page.locator(".modal.show")
-    modal.wait_for()
-    for name, value in fields.items():
-        modal.locator(f"[name={name}]").fill(value)
-    submit(page, modal.locator(f"[data-testid={testid}]"))
+    return browser_steps.logged_in(browser, server, user.username, PASSWORD)
 
 
 def state_of(page) -> str:
