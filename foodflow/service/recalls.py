@@ -161,7 +161,7 @@ def recall_record_return(*, by, line: RecallLine, quantity) -> RecallLine:
     require_unless_system(by, can_recall)
     quantity = to_decimal(quantity)
     with transaction.atomic():
-        locked = RecallLine.objects.select_for_update().select_related("recall").get(pk=line.pk)
+        locked = RecallLine.objects.select_for_update(of=("self",)).select_related("recall").get(pk=line.pk)
         if locked.recall.state != "open":
             raise ConflictError(_("The recall is closed."), code="recall_closed")
         if quantity <= 0 or locked.returned_quantity + quantity > locked.shipped_quantity:

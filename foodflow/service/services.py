@@ -307,7 +307,11 @@ def complaints_escalate_due(*, now: datetime | None = None) -> dict:
         if _escalation_due(complaint, calendar, now, warn) is None:
             continue
         with transaction.atomic():
-            locked = Complaint.objects.select_for_update().select_related("customer", "owner").get(pk=complaint.pk)
+            locked = (
+                Complaint.objects.select_for_update(of=("self",))
+                .select_related("customer", "owner")
+                .get(pk=complaint.pk)
+            )
             key = _escalation_due(locked, calendar, now, warn) if locked.state in OPEN else None
             if key is None:
                 continue  # someone answered it meanwhile, or another run escalated it
