@@ -758,11 +758,6 @@ def _returned(contract: Contract, by, reason: str) -> None:
     transition(workflow=CONTRACT_FLOW, obj=contract, action="return", by=None, reason=reason)
 
 
-def _prepare(contract: Contract) -> None:
-    # the facts read the customer's exposure; nothing else needs a lock before the audit entry
-    return None
-
-
 register_approvable(
     DocType.CONTRACT,
     Approvable(
@@ -773,7 +768,6 @@ register_approvable(
         unit=lambda contract: contract.customer.region,
         on_approved=_approved,
         on_rejected=_returned,
-        prepare=_prepare,
         permission=REVIEW,
         queue_url="/contracts/review/",
     ),

@@ -10,7 +10,7 @@ are refused with 400 ``read_only_field``."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
@@ -41,7 +41,7 @@ from foodflow.sales.api import (
 from foodflow.sales.models import Delivery, SalesOrder
 from foodflow.sales.permissions import docs_in_scope
 
-from . import recalls, services
+from . import recalls, selectors, services
 from .models import Complaint, ComplaintAction, Recall, RecallLine, Severity
 from .permissions import can_log_complaints, can_recall, can_trace_lots, can_view_complaints, complaints_in_scope
 from .workflows import COMPLAINT_FLOW, OPEN
@@ -75,7 +75,7 @@ def lot_by_reference(reference: str) -> Lot:
     """A lot named by its lot number or, failing that, its id. Lot numbers are unique per
     product only: a number two products share must be given as the lot's id."""
     reference = (reference or "").strip()
-    lots = list(Lot.objects.select_related("product").filter(lot_number=reference)[:2])
+    lots = selectors.lots_numbered(reference)
     if len(lots) > 1:
         message = gettext("Several products have a lot %(number)s: give the lot's id.") % {"number": reference}
         raise ValidationFailed(message, code="lot_ambiguous", fields={"lot": [message]})
@@ -269,31 +269,6 @@ class ComplaintQuerySerializer(serializers.Serializer):
     owner = serializers.IntegerField(required=False)
 
 
-def complaints_filtered(queryset, *, q="", state="", severity="", category="", customer=None, lot="", owner=None):
-    """The complaint list's filters (every one optional)."""
-    if state:
-        queryset = queryset.filter(state=state)
-    if severity:
-        queryset = queryset.filter(severity=severity)
-    if category:
-        queryset = queryset.filter(category=category)
-    if customer is not None:
-        queryset = queryset.filter(customer_id=customer)
-    if lot:
-        queryset = queryset.filter(lot__lot_number=lot)
-    if owner is not None:
-        queryset = queryset.filter(owner_id=owner)
-    if q:
-        queryset = queryset.filter(
-            Q(number__icontains=q)
-            | Q(customer__name__icontains=q)
-            | Q(customer__code__iexact=q)
-            | Q(contact_name__icontains=q)
-            | Q(description__icontains=q)
-        )
-    return queryset
-
-
 # --- recalls: what is shown -------------------------------------------------------------------------
 
 
@@ -482,7 +457,7 @@ class ComplaintViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     def list(self, request):
         params = ComplaintQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        complaints = complaints_filtered(self.get_queryset(), **params.validated_data)
+        complaints = selectors.complaints_filtered(self.get_queryset(), **params.validated_data)
         page = self.paginate_queryset(complaints)
         return self.get_paginated_response(ComplaintSerializer(page, many=True).data)
 

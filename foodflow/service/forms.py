@@ -15,10 +15,10 @@ from foodflow.accounts.models import User
 from foodflow.catalog.models import Product
 from foodflow.core.forms import StyledFormMixin
 from foodflow.crm.models import Customer
-from foodflow.inventory.models import Lot
 from foodflow.sales.forms_docs import CustomerChoiceField, ProductChoiceField, UserChoiceField, active_products
 from foodflow.sales.models import Delivery, SalesOrder
 
+from . import selectors
 from .models import Complaint, ComplaintAction, Severity
 from .permissions import can_log_complaints
 from .workflows import COMPLAINT_FLOW
@@ -38,6 +38,22 @@ def customers_to_complain():
 
 
 # --- the ledger ----------------------------------------------------------------------------------
+
+
+def _lot_from_number(form, data):
+    """The lot the typed number names (with the product when several share it); an error on
+    the field otherwise. None when no number was typed."""
+    number = (data.get("lot") or "").strip()
+    if not number:
+        return None
+    found = selectors.lots_numbered(number, product=data.get("product"))
+    if not found:
+        form.add_error("lot", _("No lot has this number."))
+    elif len(found) > 1:
+        form.add_error("lot", _("Several products have a lot with this number: choose the product."))
+    else:
+        return found[0]
+    return None
 
 
 class ComplaintFilterForm(StyledFormMixin, forms.Form):
@@ -148,20 +164,7 @@ class ComplaintForm(StyledFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        number = (data.get("lot") or "").strip()
-        if not number:
-            data["lot"] = None
-            return data
-        lots = Lot.objects.filter(lot_number=number).select_related("product")
-        if data.get("product") is not None:
-            lots = lots.filter(product=data["product"])
-        found = list(lots[:2])
-        if not found:
-            self.add_error("lot", _("No lot has this number."))
-        elif len(found) > 1:
-            self.add_error("lot", _("Several products have a lot with this number: choose the product."))
-        else:
-            data["lot"] = found[0]
+        data["lot"] = _lot_from_number(self, data)
         return data
 
 
@@ -225,19 +228,8 @@ class DrillForm(StyledFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        number = (data.get("lot") or "").strip()
-        if not number:
-            return data
-        lots = Lot.objects.filter(lot_number=number)
-        if data.get("product") is not None:
-            lots = lots.filter(product=data["product"])
-        found = list(lots[:2])
-        if not found:
-            self.add_error("lot", _("No lot has this number."))
-        elif len(found) > 1:
-            self.add_error("lot", _("Several products have a lot with this number: choose the product."))
-        else:
-            data["lot"] = found[0]
+        if (data.get("lot") or "").strip():
+            data["lot"] = _lot_from_number(self, data)
         return data
 
 

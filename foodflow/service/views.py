@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,11 +25,10 @@ from foodflow.accounts.models import User
 from foodflow.catalog.models import Product
 from foodflow.core.errors import DomainError
 from foodflow.core.forms import form_show_error
-from foodflow.core.models import StageEvent
 from foodflow.core.views import ordering_from, paginate, perform, require
 from foodflow.crm.models import Customer
 
-from . import recalls, services
+from . import recalls, selectors, services
 from .forms import (
     ActionForm,
     AssignForm,
@@ -105,25 +104,7 @@ def complaints_view(request):
         owners=User.objects.filter(pk__in=in_scope.values("owner_id")).order_by("username"),
     )
     values = filters.values()
-    complaints = in_scope.select_related("customer", "owner", "product", "lot")
-    if values["q"]:
-        q = values["q"]
-        complaints = complaints.filter(
-            Q(number__icontains=q)
-            | Q(customer__name__icontains=q)
-            | Q(contact_name__icontains=q)
-            | Q(contact_phone__icontains=q)
-            | Q(description__icontains=q)
-        )
-    for name in ("customer", "product", "owner", "category", "severity"):
-        if values[name]:
-            complaints = complaints.filter(**{name: values[name]})
-    if values["lot"]:
-        complaints = complaints.filter(lot__lot_number__iexact=values["lot"])
-    if values["state"] == "open":
-        complaints = complaints.filter(state__in=OPEN)
-    elif values["state"]:
-        complaints = complaints.filter(state=values["state"])
+    complaints = selectors.complaints_filtered(in_scope.select_related("customer", "owner", "product", "lot"), **values)
     sort, ordering = ordering_from(request, COMPLAINT_SORTS, DEFAULT_SORT)
     return render(
         request,
@@ -172,26 +153,6 @@ def complaint_new_view(request):
 # --- the complaint page ---------------------------------------------------------------------------
 
 
-def _timeline(complaint: Complaint) -> list[dict]:
-    """What was done and the changes of state, oldest first."""
-    events = [
-        {"at": action.at, "by": action.by, "kind": action.kind, "label": action.get_kind_display(), "text": action.note}
-        for action in complaint.actions.select_related("by")
-    ]
-    changes = StageEvent.objects.filter(workflow=COMPLAINT_FLOW.name, object_id=str(complaint.pk)).select_related("by")
-    for change in changes:
-        events.append(
-            {
-                "at": change.at,
-                "by": change.by,
-                "kind": "state",
-                "label": _("Now: %(state)s") % {"state": COMPLAINT_FLOW.states.get(change.to_state, change.to_state)},
-                "text": "",
-            }
-        )
-    return sorted(events, key=lambda event: event["at"])
-
-
 def _deadline(due, done_at, now) -> dict:
     """A deadline with where it stands: met, missed, overdue, or still running."""
     if done_at is not None:
@@ -216,7 +177,7 @@ def complaint_detail_view(request, pk: int):
         "service/complaint_detail.html",
         {
             "complaint": complaint,
-            "timeline": _timeline(complaint),
+            "timeline": selectors.complaint_timeline(complaint),
             "recalls": complaint.recalls.order_by("-created_at"),
             "response": _deadline(complaint.response_due, complaint.responded_at, now),
             "resolution": _deadline(complaint.resolution_due, complaint.resolved_at, now),
