@@ -11,6 +11,7 @@ urlpatterns = [
     path("sales/", include("foodflow.sales.urls")),
     path("contracts/", include("foodflow.contracts.urls")),
     path("service/", include("foodflow.service.urls")),
+    path("feedback/", include("foodflow.service.urls_feedback")),
     path("s/", include("foodflow.service.urls_public")),  # no login: surveys, the complaint form
     path("", include("foodflow.api.urls")),
     path("healthz", web_views.healthz_view, name="healthz"),

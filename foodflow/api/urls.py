@@ -9,6 +9,7 @@ from foodflow.crm import api as crm_api
 from foodflow.inventory import api as inventory_api
 from foodflow.sales import api as sales_api
 from foodflow.service import api as service_api
+from foodflow.service import api_feedback, api_settings, api_surveys
 
 from . import views
 
@@ -62,6 +63,8 @@ router.register("contract-review-queue", contracts_api.ContractReviewQueueViewSe
 # after-sales
 router.register("complaints", service_api.ComplaintViewSet, basename="complaint")
 router.register("recalls", service_api.RecallViewSet, basename="recall")
+for part in (api_surveys, api_settings, api_feedback):
+    part.register(router)
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

@@ -356,14 +356,16 @@ def stock_issue(*, by, reservation: Reservation, quantity=None, reference: str =
     require_unless_system(by, can_manage_stock)
     with transaction.atomic():
         balance = _locked_balance(lot=reservation.lot, warehouse=reservation.warehouse)
-        locked = _locked_reservation(reservation)
-        if locked.lot.status != "available" or locked.lot.expiry_date <= timezone.localdate():
+        # the lot first: a recall releases its reservations, and the reason to tell is the recall
+        lot = Lot.objects.get(pk=reservation.lot_id)
+        if lot.status != "available" or lot.expiry_date <= timezone.localdate():
             raise StockRuleBroken(
                 _("Lot %(lot)s may not be shipped: it is %(status)s."),
                 code="lot_not_shippable",
-                lot=locked.lot.lot_number,
-                status=locked.lot.get_status_display(),
+                lot=lot.lot_number,
+                status=lot.get_status_display(),
             )
+        locked = _locked_reservation(reservation)
         issued = _close_part(locked, quantity, closed_status=Reservation.Status.ISSUED)
         return _move(
             balance=balance,

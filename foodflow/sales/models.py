@@ -236,6 +236,7 @@ class DocType(models.TextChoices):
     CREDIT_RELEASE = "credit_release", pgettext_lazy("document type", "Credit block release")
     WRITE_OFF = "write_off", pgettext_lazy("document type", "Receivable write-off")
     CONTRACT = "contract", pgettext_lazy("document type", "Contract")
+    COMPLAINT_CREDIT = "complaint_credit", pgettext_lazy("document type", "Complaint refund or compensation")
 
 
 class ApprovalPolicy(TrackedModel):

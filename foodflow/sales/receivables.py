@@ -89,6 +89,8 @@ def _invoice_create(
     audit_record(
         action="receivable.created", actor=by, obj=invoice, changes={"order": str(order), "amount": str(amount)}
     )
+    if amount == 0:  # a no-charge delivery (a replacement) owes nothing
+        _settle_if_done(invoice, by)
     return invoice
 
 

@@ -13,11 +13,12 @@ from django.utils.translation import pgettext_lazy
 
 from foodflow.catalog.models import Product
 from foodflow.core.models import TrackedModel
+from foodflow.core.money import ZERO, MoneyField
 from foodflow.crm.models import Customer
 from foodflow.inventory.models import Lot
-from foodflow.sales.models import Delivery, SalesOrder
+from foodflow.sales.models import CreditNote, CustomerReturn, Delivery, SalesOrder
 
-from .workflows import COMPLAINT_FLOW
+from .workflows import COMPLAINT_FLOW, REMEDY_FLOW, SUGGESTION_FLOW
 
 USER = settings.AUTH_USER_MODEL
 
@@ -169,6 +170,7 @@ class ComplaintAction(models.Model):
         CALL = "call", pgettext_lazy("complaint action", "Call")
         VISIT = "visit", pgettext_lazy("complaint action", "On-site visit")
         ESCALATION = "escalation", pgettext_lazy("complaint action", "Escalation")
+        REMEDY = "remedy", pgettext_lazy("complaint action", "Remedy")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -184,6 +186,133 @@ class ComplaintAction(models.Model):
 
     def __str__(self):
         return self.note[:60]
+
+
+class Remedy(TrackedModel):
+    """What the company gives the customer for a complaint, as a document of its own flow:
+    a replacement (a no-charge order delivered FEFO again), a refund or a compensation (a
+    credit note that finance issues once approved by amount), or a return of the goods to
+    their lot (restocked or scrapped, credited at the net price)."""
+
+    class Kind(models.TextChoices):
+        REPLACEMENT = "replacement", pgettext_lazy("remedy", "Replacement")
+        REFUND = "refund", pgettext_lazy("remedy", "Refund")
+        COMPENSATION = "compensation", pgettext_lazy("remedy", "Compensation")
+        RETURN = "return", pgettext_lazy("remedy", "Return of the goods")
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.PROTECT, related_name="remedies"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=20, choices=REMEDY_FLOW.choices(), default=REMEDY_FLOW.initial)
+    amount = MoneyField(_("amount (tax incl.)"), default=ZERO)
+    reason = models.CharField(_("reason"), max_length=300)
+    order = models.ForeignKey(
+        SalesOrder,
+        verbose_name=_("replacement order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    delivery = models.ForeignKey(
+        Delivery,
+        verbose_name=_("replacement delivery"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    customer_return = models.ForeignKey(
+        CustomerReturn, verbose_name=_("return"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    credit_note = models.ForeignKey(
+        CreditNote, verbose_name=_("credit note"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reject_reason = models.CharField(_("reason rejected"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("remedy")
+        verbose_name_plural = _("remedies")
+        indexes = [models.Index(fields=["state", "kind"], name="remedy_state_idx")]
+
+    def __str__(self):
+        return f"{self.complaint} · {self.get_kind_display()}"
+
+
+class Revisit(TrackedModel):
+    """A call or visit a key account is owed: after a complaint closes, after a poor survey
+    answer, or because nobody has asked them for a quarter. Done with an outcome."""
+
+    class Reason(models.TextChoices):
+        COMPLAINT = "complaint", pgettext_lazy("revisit reason", "After a complaint")
+        DETRACTOR = "detractor", pgettext_lazy("revisit reason", "After a poor survey answer")
+        ROUTINE = "routine", pgettext_lazy("revisit reason", "Quarterly key-account revisit")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(USER, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    due_on = models.DateField(_("due on"), db_index=True)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+
+    class Meta:
+        ordering = ["done_on", "due_on", "id"]
+        verbose_name = _("revisit")
+        verbose_name_plural = _("revisits")
+        indexes = [models.Index(fields=["owner", "done_on"], name="revisit_owner_idx")]
+
+    def __str__(self):
+        return f"{self.customer} · {self.due_on}"
+
+
+class Suggestion(TrackedModel):
+    """A suggestion about the process from staff or a customer, tracked to a decision."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", pgettext_lazy("suggestion source", "Staff")
+        CUSTOMER = "customer", pgettext_lazy("suggestion source", "Customer")
+
+    class Category(models.TextChoices):
+        PROCESS = "process", pgettext_lazy("suggestion category", "Sales process")
+        PRODUCT = "product", pgettext_lazy("suggestion category", "Product")
+        SERVICE = "service", pgettext_lazy("suggestion category", "Service")
+        DELIVERY = "delivery", pgettext_lazy("suggestion category", "Delivery and logistics")
+        SYSTEM = "system", pgettext_lazy("suggestion category", "This system")
+        OTHER = "other", pgettext_lazy("suggestion category", "Other")
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    source = models.CharField(_("from"), max_length=16, choices=Source.choices)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("suggestion"))
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact_name = models.CharField(_("contact"), max_length=64, blank=True)
+    owner = models.ForeignKey(
+        USER, verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=SUGGESTION_FLOW.choices(), default=SUGGESTION_FLOW.initial
+    )
+    decision = models.TextField(_("decision"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    implemented_at = models.DateTimeField(_("implemented at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
+        indexes = [models.Index(fields=["state", "created_at"], name="suggestion_state_idx")]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
 
 
 # --- recalls ---------------------------------------------------------------------------------------
@@ -230,6 +359,7 @@ class RecallLine(models.Model):
     contact_name = models.CharField(_("contact"), max_length=64, blank=True)
     contact_phone = models.CharField(_("phone"), max_length=32, blank=True)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    notified_to = models.CharField(_("notice sent to"), max_length=254, blank=True)
 
     class Meta:
         ordering = ["customer__name", "delivery__number"]
@@ -283,6 +413,7 @@ class SurveyInvitation(models.Model):
     complaint = models.ForeignKey(
         Complaint, verbose_name=_("complaint"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    sent_to = models.CharField(_("sent to"), max_length=254, blank=True)
     sent_at = models.DateTimeField(_("sent at"))
     expires_at = models.DateTimeField(_("expires at"))
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)

@@ -20,3 +20,19 @@ SLA_ESCALATION = register_kind(
         body=gettext_lazy("%(customer)s · %(severity)s. Due %(due)s."),
     )
 )
+CREDIT_TO_ISSUE = register_kind(
+    NotificationKind(
+        code="complaint_credit_to_issue",
+        label=gettext_lazy("An approved refund or compensation waits for its credit note"),
+        title=gettext_lazy("Complaint %(complaint)s: issue the credit note"),
+        body=gettext_lazy("%(kind)s of %(amount)s CNY was approved."),
+    )
+)
+REVISIT_DUE = register_kind(
+    NotificationKind(
+        code="service_revisit_due",
+        label=gettext_lazy("A key account is owed a revisit"),
+        title=gettext_lazy("Revisit %(customer)s by %(due)s"),
+        body=gettext_lazy("%(reason)s"),
+    )
+)

@@ -15,15 +15,19 @@ VIEW = declare("service.view_complaints", _("View complaints and service tickets
 MANAGE = declare("service.manage_complaints", _("Log, assign and handle complaints"), AREA)
 SLA = declare("service.manage_sla", _("Set service hours, holidays and SLAs"), AREA)
 RECALL = declare("service.recall", _("Hold and recall lots, run recall drills"), AREA)
+FEEDBACK_AREA = _("Feedback and improvement")
+SUGGESTIONS_MANAGE = declare(
+    "feedback.manage_suggestions", _("Review and decide suggestions, read the monthly summary"), FEEDBACK_AREA
+)
 
 grant_by_default(
     {
         "service": [VIEW, MANAGE],
         "qa": [VIEW, RECALL],
         "manager": [VIEW],
-        "director": [VIEW],
         "rep": [VIEW],
-        "admin": [VIEW, SLA],
+        "admin": [VIEW, SLA, SUGGESTIONS_MANAGE],
+        "director": [VIEW, SUGGESTIONS_MANAGE],
     }
 )
 
@@ -74,3 +78,23 @@ def can_trace_lots(user) -> bool:
     """Recalls and a lot's forward trace name customers' contacts and phones: QA and the
     service desk read them, not everyone who sees complaints."""
     return can_recall(user) or can_log_complaints(user)
+
+
+def can_suggest(user) -> bool:
+    """Everyone who opens the feedback area submits and reads suggestions."""
+    from foodflow.accounts.permissions import AREA_FEEDBACK
+
+    return has_perm(user, AREA_FEEDBACK)
+
+
+def can_manage_suggestions(user) -> bool:
+    return has_perm(user, SUGGESTIONS_MANAGE)
+
+
+def revisits_in_scope(user, queryset):
+    """A rep sees the revisits they owe; managers their team's; the desk and directors all."""
+    return scoped(user, VIEW, queryset, owner="owner", unit="customer__region")
+
+
+def can_do_revisit(user, revisit) -> bool:
+    return revisit.owner_id == getattr(user, "pk", None) or has_perm(user, MANAGE)

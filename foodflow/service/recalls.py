@@ -20,8 +20,8 @@ from foodflow.core.money import to_decimal
 from foodflow.core.numbering import number_next
 from foodflow.core.permissions import require_unless_system
 from foodflow.crm.models import Contact
-from foodflow.inventory.models import Lot, StockMove
-from foodflow.inventory.services import lot_hold, lot_recall
+from foodflow.inventory.models import Lot, Reservation, StockMove
+from foodflow.inventory.services import lot_hold, lot_recall, stock_release
 from foodflow.sales.models import DeliveryLine
 
 from .models import Complaint, Recall, RecallLine
@@ -145,13 +145,24 @@ def recall_start(*, by, lot: Lot, reason: str, complaint: Complaint | None = Non
             )
             for row in rows
         )
-        if not drill and locked.status != "recalled":
-            lot_recall(by=by, lot=locked, reason=reason)
+        released = 0
+        if not drill:
+            if locked.status != "recalled":
+                lot_recall(by=by, lot=locked, reason=reason)
+            # what orders still hold of the lot goes back: they are reserved again from other lots
+            for reservation in Reservation.objects.filter(lot=locked, status=Reservation.Status.ACTIVE).order_by("pk"):
+                stock_release(by=None, reservation=reservation, note=recall.number)
+                released += 1
         audit_record(
             action="recall.started",
             actor=by,
             obj=recall,
-            changes={"lot": locked.lot_number, "drill": drill, "customers": len({r.customer_id for r in rows})},
+            changes={
+                "lot": locked.lot_number,
+                "drill": drill,
+                "customers": len({r.customer_id for r in rows}),
+                "reservations_released": released,
+            },
         )
     return recall
 

@@ -205,26 +205,34 @@ def complaint_assign(*, by, complaint: Complaint, owner) -> Complaint:
 
 def complaint_add_action(*, by, complaint: Complaint, kind: str, note: str) -> ComplaintAction:
     _require(by, complaint)
-    if kind not in ComplaintAction.Kind.values or kind == ComplaintAction.Kind.ESCALATION:
+    if kind not in ComplaintAction.Kind.values or kind in (
+        ComplaintAction.Kind.ESCALATION,
+        ComplaintAction.Kind.REMEDY,
+    ):
         raise _invalid("kind", _("Not a kind of action you can record."), "invalid_kind")
     note = _required(note, "note", _("Describe what was done."))
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if locked.state not in OPEN:
             raise ServiceRuleBroken(_("The complaint is not open."), code="complaint_not_open")
-        action = ComplaintAction.objects.create(complaint=locked, kind=kind, note=note[:4000], by=by)
-        audit_record(action="complaint.action", actor=by, obj=locked, changes={"kind": kind, "note": action.note})
-        if locked.state in ("new", "assigned"):
-            # the first thing done for the customer is the first response; whoever does it on
-            # a complaint nobody had yet takes it
-            def apply(row):
-                row.responded_at = timezone.now()
-                if row.owner_id is None and by is not None:
-                    row.owner = by
-                    return ["responded_at", "owner"]
-                return ["responded_at"]
+        return _act(locked, kind, note, by)
 
-            transition(workflow=COMPLAINT_FLOW, obj=locked, action="respond", by=by, apply=apply)
+
+def _act(locked: Complaint, kind: str, note: str, by) -> ComplaintAction:
+    """Record what was done on a locked, open complaint. The first thing done for the
+    customer is the first response; whoever does it on a complaint nobody had yet takes it."""
+    action = ComplaintAction.objects.create(complaint=locked, kind=kind, note=note[:4000], by=by)
+    audit_record(action="complaint.action", actor=by, obj=locked, changes={"kind": kind, "note": action.note})
+    if locked.state in ("new", "assigned"):
+
+        def apply(row):
+            row.responded_at = timezone.now()
+            if row.owner_id is None and by is not None:
+                row.owner = by
+                return ["responded_at", "owner"]
+            return ["responded_at"]
+
+        transition(workflow=COMPLAINT_FLOW, obj=locked, action="respond", by=by, apply=apply)
     return action
 
 
@@ -248,12 +256,21 @@ def complaint_confirm(*, by, complaint: Complaint, feedback: str = "") -> Compla
     """The customer accepts the resolution: closed."""
     _require(by, complaint)
 
+    from .revisits import revisit_after_complaint
+    from .surveys import survey_send
+
     def apply(row):
         row.customer_feedback = (feedback or "").strip()[:300]
         row.closed_at = timezone.now()
         return ["customer_feedback", "closed_at"]
 
-    return transition(workflow=COMPLAINT_FLOW, obj=complaint, action="confirm", by=by, apply=apply)
+    with transaction.atomic():
+        complaint = transition(workflow=COMPLAINT_FLOW, obj=complaint, action="confirm", by=by, apply=apply)
+        if complaint.customer is not None:
+            # how the customer felt about the handling, and a call for a key account
+            survey_send(trigger="complaint", customer=complaint.customer, complaint=complaint)
+            revisit_after_complaint(complaint)
+    return complaint
 
 
 def complaint_reopen(*, by, complaint: Complaint, feedback: str) -> Complaint:

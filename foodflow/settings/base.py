@@ -157,6 +157,9 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "ma
 FOODFLOW_COMPANY_NAME = os.environ.get("FOODFLOW_COMPANY_NAME", "FoodFlow 食品有限公司")
 FOODFLOW_COMPANY_CREDIT_CODE = os.environ.get("FOODFLOW_COMPANY_CREDIT_CODE", "")
 FOODFLOW_COMPANY_ADDRESS = os.environ.get("FOODFLOW_COMPANY_ADDRESS", "")
+# where customers reach the public pages (survey links, the complaint form behind the QR code
+# on delivery notes)
+FOODFLOW_PUBLIC_URL = os.environ.get("FOODFLOW_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 FOODFLOW_UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = FOODFLOW_UPLOAD_MAX_BYTES + 1024 * 1024
 
@@ -197,6 +200,14 @@ CELERY_BEAT_SCHEDULE = {
     "service-sla-escalate": {
         "task": "foodflow.service.tasks.sla_escalate",
         "schedule": crontab(minute="*/15"),
+    },
+    "service-surveys-after-delivery": {
+        "task": "foodflow.service.tasks.surveys_after_delivery",
+        "schedule": crontab(hour=10, minute=0),
+    },
+    "service-revisits-plan": {
+        "task": "foodflow.service.tasks.revisits_plan",
+        "schedule": crontab(hour=7, minute=15),
     },
     "contracts-risk-evaluate": {
         "task": "foodflow.contracts.tasks.risk_evaluate",

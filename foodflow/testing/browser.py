@@ -51,5 +51,6 @@ def migration_defaults_restore() -> None:
         "foodflow.sales.migrations.0002_defaults",
         "foodflow.contracts.migrations.0002_defaults",
         "foodflow.service.migrations.0002_defaults",
+        "foodflow.service.migrations.0004_credit_policies_surveys",
     ):
         importlib.import_module(module).defaults(apps, None)

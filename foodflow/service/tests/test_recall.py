@@ -185,7 +185,10 @@ def test_a_recall_marks_the_lot_and_copies_the_trace(sworld, m_old_shipped, reca
     south_line = lines[(m_old_shipped.south.pk, m_old_shipped.to_south_first.pk)]
     assert (south_line.contact_name, south_line.contact_phone) == ("周采购", "13800138000")
     started = AuditEntry.objects.get(action="recall.started", object_id=str(recall.pk))
-    assert started.changes == {"lot": "M-OLD", "drill": False, "customers": 2}
+    # the planned (not shipped) delivery's reservation of M-OLD went back
+    assert started.changes == {"lot": "M-OLD", "drill": False, "customers": 2, "reservations_released": 1}
+    assert not Reservation.objects.filter(lot=lot, status=Reservation.Status.ACTIVE).exists()
+    assert Reservation.objects.get(pk=m_old_shipped.planned.lines.get().reservation_id).status == "released"
 
 
 def test_a_recalled_lot_is_never_allocated_again(sworld, m_old_shipped):
