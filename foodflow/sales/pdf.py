@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+import segno
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from weasyprint import HTML
@@ -155,8 +158,10 @@ def _page_counter_css() -> SafeString:
     return mark_safe(" ".join(parts))  # noqa: S308 — every literal part is escaped by _css_string
 
 
-def _render(template: str, context: dict) -> bytes:
-    html = render_to_string(
+def pdf_html(template: str, context: dict) -> str:
+    """The HTML a PDF is made from (tests read it without rendering), with the company's name
+    and the page counter every document template uses."""
+    return render_to_string(
         template,
         {
             "company_name": getattr(settings, "FOODFLOW_COMPANY_NAME", DEFAULT_COMPANY_NAME),
@@ -165,7 +170,36 @@ def _render(template: str, context: dict) -> bytes:
             **context,
         },
     )
-    return HTML(string=html, base_url=None, url_fetcher=_OfflineFetcher()).write_pdf()
+
+
+def pdf_render(template: str, context: dict) -> bytes:
+    """A document template (one extending ``sales/pdf/base.html``) as a PDF, rendered offline:
+    nothing is fetched (see the module's docstring). Other domains' documents use it too."""
+    return HTML(string=pdf_html(template, context), base_url=None, url_fetcher=_OfflineFetcher()).write_pdf()
+
+
+_render = pdf_render
+
+
+# --- the QR code on the delivery note ----------------------------------------------------------
+
+
+def delivery_complaint_url(delivery_number: str, lot_number: str = "") -> str:
+    """The public complaint form with the delivery note's number and its first lot filled in:
+    what the QR code on the delivery note opens (the customer's staff scan it on the goods)."""
+    params = {"delivery": delivery_number}
+    if lot_number:
+        params["lot"] = lot_number
+    return f"{settings.FOODFLOW_PUBLIC_URL}{reverse('service_public:complaint')}?{urlencode(params)}"
+
+
+def qr_code_svg(payload: str) -> SafeString:
+    """``payload`` as a QR code (error correction M, a quiet zone of two modules) in inline
+    SVG, sized by the CSS of the template. segno draws it in pure Python; WeasyPrint renders the SVG element itself, so
+    nothing is fetched."""
+    code = segno.make(payload, error="m", micro=False)
+    # only path data and numbers: no text of the payload appears in the markup
+    return mark_safe(code.svg_inline(border=2, omitsize=True, svgclass="qr-code", lineclass="qr-line"))  # noqa: S308
 
 
 def quotation_pdf(quotation, *, language: str | None = None) -> bytes:
@@ -206,35 +240,47 @@ def quotation_pdf(quotation, *, language: str | None = None) -> bytes:
         )
 
 
-def delivery_note_pdf(delivery, *, language: str | None = None) -> bytes:
-    """The delivery note that travels with the goods: what is shipped from which lot and
-    warehouse, and boxes for the customer's signature."""
+def _delivery_note_context(delivery) -> dict:
     delivery = (
         Delivery.objects.select_related("customer", "order")
         .prefetch_related("lines__order_line__product", "lines__lot", "lines__warehouse")
         .get(pk=delivery.pk)
     )
+    lines = [
+        {
+            "position": index,
+            "product": line.order_line.product.display_name,
+            "sku": line.order_line.product.sku,
+            "specification": line.order_line.product.specification,
+            "lot_number": line.lot.lot_number if line.lot else "",
+            "expiry_date": line.lot.expiry_date if line.lot else None,
+            "warehouse": line.warehouse.name if line.warehouse else "",
+            "quantity": _quantity(line.quantity),
+            "unit": line.order_line.product.sales_unit,
+        }
+        for index, line in enumerate(delivery.lines.all(), start=1)
+    ]
+    first_lot = next((line["lot_number"] for line in lines if line["lot_number"]), "")
+    complaint_url = delivery_complaint_url(delivery.number, first_lot)
+    return {
+        "delivery": delivery,
+        "order_label": str(delivery.order),
+        "lines": lines,
+        "scan_text": delivery.number,
+        "complaint_url": complaint_url,
+        "complaint_qr": qr_code_svg(complaint_url),
+    }
+
+
+def delivery_note_html(delivery, *, language: str | None = None) -> str:
+    """The delivery note's HTML (what ``delivery_note_pdf`` renders)."""
     with translation.override(language or DEFAULT_LANGUAGE):
-        lines = [
-            {
-                "position": index,
-                "product": line.order_line.product.display_name,
-                "sku": line.order_line.product.sku,
-                "specification": line.order_line.product.specification,
-                "lot_number": line.lot.lot_number if line.lot else "",
-                "expiry_date": line.lot.expiry_date if line.lot else None,
-                "warehouse": line.warehouse.name if line.warehouse else "",
-                "quantity": _quantity(line.quantity),
-                "unit": line.order_line.product.sales_unit,
-            }
-            for index, line in enumerate(delivery.lines.all(), start=1)
-        ]
-        return _render(
-            "sales/pdf/delivery_note.html",
-            {
-                "delivery": delivery,
-                "order_label": str(delivery.order),
-                "lines": lines,
-                "scan_text": delivery.number,
-            },
-        )
+        return pdf_html("sales/pdf/delivery_note.html", _delivery_note_context(delivery))
+
+
+def delivery_note_pdf(delivery, *, language: str | None = None) -> bytes:
+    """The delivery note that travels with the goods: what is shipped from which lot and
+    warehouse, boxes for the customer's signature, and a QR code that opens the public
+    complaint form with the delivery and its first lot filled in."""
+    with translation.override(language or DEFAULT_LANGUAGE):
+        return pdf_render("sales/pdf/delivery_note.html", _delivery_note_context(delivery))

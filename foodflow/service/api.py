@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -38,13 +38,13 @@ from foodflow.sales.api import (
     ScopedViewSet,
     idempotent,
 )
-from foodflow.sales.models import Delivery, SalesOrder
-from foodflow.sales.permissions import docs_in_scope
+from foodflow.sales.models import Delivery, DeliveryLine, ReturnLine, SalesOrder
+from foodflow.sales.permissions import can_manage_receivables, docs_in_scope
 
-from . import recalls, selectors, services
-from .models import Complaint, ComplaintAction, Recall, RecallLine, Severity
+from . import recalls, remedies, selectors, services
+from .models import Complaint, ComplaintAction, Recall, RecallLine, Remedy, Severity
 from .permissions import can_log_complaints, can_recall, can_trace_lots, can_view_complaints, complaints_in_scope
-from .workflows import COMPLAINT_FLOW, OPEN
+from .workflows import COMPLAINT_FLOW, OPEN, REMEDY_FLOW
 
 
 def _quantity(**kwargs):
@@ -269,6 +269,112 @@ class ComplaintQuerySerializer(serializers.Serializer):
     owner = serializers.IntegerField(required=False)
 
 
+# --- remedies of a complaint -----------------------------------------------------------------------
+
+
+class RemedySerializer(serializers.ModelSerializer):
+    """What a complaint gave the customer, with the documents that carry it."""
+
+    complaint_number = serializers.CharField(source="complaint.number", read_only=True)
+    kind = EnumField(Remedy.Kind.choices, enum_name="RemedyKindEnum", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    state = EnumField(REMEDY_FLOW.choices(), enum_name="RemedyStateEnum", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    order_number = serializers.CharField(
+        source="order.__str__", read_only=True, default=None, allow_null=True, help_text="The replacement order."
+    )
+    delivery_number = serializers.CharField(
+        source="delivery.number", read_only=True, default=None, allow_null=True, help_text="The replacement delivery."
+    )
+    return_number = serializers.CharField(
+        source="customer_return.number", read_only=True, default=None, allow_null=True
+    )
+    credit_note_number = serializers.CharField(
+        source="credit_note.number", read_only=True, default=None, allow_null=True
+    )
+    created_by_name = serializers.CharField(
+        source="created_by.display_name", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = Remedy
+        fields = [
+            "id",
+            "complaint",
+            "complaint_number",
+            "kind",
+            "kind_label",
+            "state",
+            "state_label",
+            "amount",
+            "reason",
+            "order",
+            "order_number",
+            "delivery",
+            "delivery_number",
+            "customer_return",
+            "return_number",
+            "credit_note",
+            "credit_note_number",
+            "decided_at",
+            "reject_reason",
+            "created_by",
+            "created_by_name",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReplaceLineSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = _quantity()
+
+
+class RemedyReplaceSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+    """A no-charge replacement: reserved by FEFO (never from a held or recalled lot) and put on
+    a delivery note at once; a shortage refuses all of it (409 ``stock_short``)."""
+
+    shown_by = RemedySerializer
+
+    lines = ReplaceLineSerializer(many=True, allow_empty=True)
+    reason = serializers.CharField(max_length=300, allow_blank=True)
+    planned_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="The delivery date; today if not given."
+    )
+
+
+class RemedyCreditSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+    """A refund (at most what the order is worth) or a compensation, approved by amount."""
+
+    shown_by = RemedySerializer
+
+    kind = EnumField(
+        [(value, label) for value, label in Remedy.Kind.choices if value in ("refund", "compensation")],
+        enum_name="RemedyCreditKindEnum",
+    )
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Tax included, above zero.")
+    reason = serializers.CharField(max_length=300, allow_blank=True)
+
+
+class RemedyReturnLineSerializer(serializers.Serializer):
+    delivery_line = serializers.IntegerField(min_value=1, help_text="A line of the complaint's delivery.")
+    quantity = _quantity()
+    disposition = serializers.ChoiceField(choices=ReturnLine.Disposition.choices)
+
+
+class RemedyReturnSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+    """Goods of the complaint's delivery back to their lot, restocked or scrapped, credited at
+    the order line's net price."""
+
+    shown_by = RemedySerializer
+
+    lines = RemedyReturnLineSerializer(many=True, allow_empty=True)
+    reason = serializers.CharField(max_length=300, allow_blank=True)
+
+
+REMEDY_ID = OpenApiParameter("remedy_id", int, OpenApiParameter.PATH, description="A remedy of this complaint.")
+
+
 # --- recalls: what is shown -------------------------------------------------------------------------
 
 
@@ -407,6 +513,7 @@ class TraceQuerySerializer(serializers.Serializer):
 # --- complaints -------------------------------------------------------------------------------------
 
 COMPLAINT_WRITES = ("create", "assign", "add_action", "resolve", "confirm", "reopen")
+REMEDY_WRITES = ("replace", "credit", "return_goods")
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: ComplaintDetailSerializer, **READ_ERRORS}))
@@ -419,8 +526,11 @@ class ComplaintViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     default_predicate = staticmethod(can_view_complaints)
     PREDICATES = {
         **dict.fromkeys(COMPLAINT_WRITES, can_log_complaints),
+        **dict.fromkeys(REMEDY_WRITES, can_log_complaints),
         "hold_lot": can_recall,
         "recall": can_recall,
+        # finance sees no complaints: the remedy is found by its own id (see issue_credit)
+        "issue_credit": can_manage_receivables,
     }
 
     @staticmethod
@@ -530,6 +640,121 @@ class ComplaintViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
             by=request.user, complaint=complaint, reason=data.validated_data["reason"]
         )
         return Response(RecallViewSet.recall_detail(recall), status=status.HTTP_201_CREATED)
+
+    # --- remedies ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def remedy_queryset():
+        return Remedy.objects.select_related(
+            "complaint", "order", "delivery", "customer_return", "credit_note", "created_by"
+        )
+
+    def remedy_response(self, remedy, status_code=status.HTTP_200_OK) -> Response:
+        return Response(RemedySerializer(self.remedy_queryset().get(pk=remedy.pk)).data, status=status_code)
+
+    def _remedy(self, request, serializer_class, give) -> Response:
+        """Parse the body, call the one service, answer the remedy (201)."""
+        complaint = self.get_object()
+        data = serializer_class(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        remedy = give(complaint, data.validated_data)
+        return self.remedy_response(remedy, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=RemedyReplaceSerializer,
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+        responses={201: RemedySerializer, 422: ErrorSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def replace(self, request, pk=None):
+        """Replace the goods free of charge: a no-charge order reserved by FEFO and its delivery
+        note planned; a shortage refuses all of it and saves nothing."""
+
+        def give(complaint, values):
+            lines = [(line["product"], line["quantity"]) for line in values["lines"]]
+            return remedies.complaint_replace(
+                by=request.user,
+                complaint=complaint,
+                lines=lines,
+                reason=values["reason"],
+                planned_date=values["planned_date"],
+            )
+
+        return idempotent(request, "complaints.replace", lambda: self._remedy(request, RemedyReplaceSerializer, give))
+
+    @extend_schema(
+        request=RemedyCreditSerializer,
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+        responses={201: RemedySerializer, 422: ErrorSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def credit(self, request, pk=None):
+        """Ask for a refund or compensation: approved at once below every approval policy
+        (state ``approved``), else it waits in the approval queue (``pending_approval``).
+        Finance issues the credit note once approved."""
+
+        def give(complaint, values):
+            return remedies.complaint_credit_request(by=request.user, complaint=complaint, **values)
+
+        return idempotent(request, "complaints.credit", lambda: self._remedy(request, RemedyCreditSerializer, give))
+
+    @extend_schema(
+        request=RemedyReturnSerializer,
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+        responses={201: RemedySerializer, 422: ErrorSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="return-goods", url_name="return-goods")
+    def return_goods(self, request, pk=None):
+        """Take goods of the complaint's delivery back to their lot (restocked or scrapped);
+        a credit note at the order line's net price follows."""
+
+        def give(complaint, values):
+            wanted = [line["delivery_line"] for line in values["lines"]]
+            found = DeliveryLine.objects.in_bulk(wanted)
+            # a line that is not the delivery's is the service's to refuse (line_not_on_delivery)
+            lines = [
+                (
+                    found.get(line["delivery_line"]) or DeliveryLine(pk=line["delivery_line"]),
+                    line["quantity"],
+                    line["disposition"],
+                )
+                for line in values["lines"]
+            ]
+            return remedies.complaint_return(by=request.user, complaint=complaint, lines=lines, reason=values["reason"])
+
+        return idempotent(
+            request, "complaints.return_goods", lambda: self._remedy(request, RemedyReturnSerializer, give)
+        )
+
+    @extend_schema(responses={200: RemedySerializer(many=True), **READ_ERRORS})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="remedies",
+        url_name="remedies",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def remedy_list(self, request, pk=None):
+        """What the complaint gave the customer, newest first."""
+        complaint = self.get_object()
+        return Response(RemedySerializer(self.remedy_queryset().filter(complaint=complaint), many=True).data)
+
+    @extend_schema(request=None, parameters=[REMEDY_ID], responses={200: RemedySerializer, **ACTION_ERRORS})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"remedies/(?P<remedy_id>[0-9]+)/issue",
+        url_name="remedy-issue",
+    )
+    def issue_credit(self, request, pk=None, remedy_id=None):
+        """Finance issues the approved refund or compensation as a credit note, set against the
+        order's open receivable first (the rest stays with the customer as credit)."""
+        remedy = Remedy.objects.filter(pk=remedy_id, complaint_id=pk).first()
+        if remedy is None:
+            raise NotFoundError(gettext("The complaint has no such remedy."), code="remedy_not_found")
+        remedy = remedies.remedy_credit_issue(by=request.user, remedy=remedy)
+        return self.remedy_response(remedy)
 
 
 # --- recalls ----------------------------------------------------------------------------------------

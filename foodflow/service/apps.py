@@ -8,4 +8,4 @@ class ServiceConfig(AppConfig):
     verbose_name = _("After-sales")
 
     def ready(self):
-        from . import notices, permissions, tasks  # noqa: F401  (kinds, codes, jobs)
+        from . import notices, permissions, remedies, tasks  # noqa: F401  (kinds, codes, the credit approvable, jobs)

@@ -24,7 +24,7 @@ grant_by_default(
     {
         "service": [VIEW, MANAGE],
         "qa": [VIEW, RECALL],
-        "manager": [VIEW],
+        "manager": [VIEW, SUGGESTIONS_MANAGE],
         "rep": [VIEW],
         "admin": [VIEW, SLA, SUGGESTIONS_MANAGE],
         "director": [VIEW, SUGGESTIONS_MANAGE],
@@ -98,3 +98,8 @@ def revisits_in_scope(user, queryset):
 
 def can_do_revisit(user, revisit) -> bool:
     return revisit.owner_id == getattr(user, "pk", None) or has_perm(user, MANAGE)
+
+
+def can_manage_surveys(user) -> bool:
+    """The service desk writes the questionnaires and sends them by hand."""
+    return has_perm(user, MANAGE)

@@ -19,11 +19,12 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from foodflow.core.audit import audit_record
-from foodflow.core.errors import PermissionDeniedError
+from foodflow.core.errors import PermissionDeniedError, ValidationFailed
 from foodflow.core.money import ZERO, round_money, to_decimal
 from foodflow.core.notifications import notify
 from foodflow.core.numbering import number_next
@@ -171,14 +172,18 @@ def complaint_credit_request(*, by, complaint: Complaint, kind: str, amount, rea
     reason = _reason(reason)
     try:
         amount = round_money(to_decimal(amount))
-    except (TypeError, ValueError, ArithmeticError):
-        amount = ZERO
+    except (TypeError, ValueError, ArithmeticError, ValidationFailed):
+        amount = ZERO  # not a number: refused below as an amount, on its field
     if amount <= 0:
         raise _invalid("amount", _("The amount must be more than zero."), "invalid_amount")
     with transaction.atomic():
         locked = _locked_open(complaint)
         order = _credit_order(locked)
         if kind == Remedy.Kind.REFUND:
+            # the complaint's lock covers one complaint only: two complaints about one order
+            # would each see the other's refund missing and refund it twice over. The order's
+            # row serializes its refunds (taken before this transaction's first audit entry).
+            order = SalesOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
             refunded = sum(
                 Remedy.objects.filter(
                     complaint__in=Complaint.objects.filter(Q(order=order) | Q(delivery__order=order)),
@@ -283,11 +288,14 @@ register_approvable(
         model=Remedy,
         facts=lambda r: ApprovalFacts(amount=r.amount),
         content=lambda r: {"complaint": r.complaint_id, "kind": r.kind, "amount": str(r.amount), "reason": r.reason},
-        owner=lambda r: r.complaint.owner or r.complaint.customer.owner,
+        # the customer's rep owns the credit, as they own the customer's orders: their manager
+        # approves it (the service agent handling the complaint sits outside every sales team,
+        # which would send every credit above 2,000 past the managers to a director)
+        owner=lambda r: r.complaint.customer.owner,
         unit=lambda r: r.complaint.customer.region,
         on_approved=_credit_approved,
         on_rejected=_credit_rejected,
-        url=lambda r: f"/service/complaints/{r.complaint_id}/",
+        url=lambda r: reverse("service:complaint_detail", args=[r.complaint_id]),
     ),
 )
 

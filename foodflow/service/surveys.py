@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
-
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -22,14 +21,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from foodflow.accounts.permissions import has_perm, in_scope
+from foodflow.accounts.permissions import in_scope
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from foodflow.core.permissions import acting_user, require_unless_system
 from foodflow.crm.models import Customer
 
 from .models import Survey, SurveyInvitation, SurveyResponse
-from .permissions import MANAGE
+from .permissions import MANAGE, can_manage_surveys
 
 
 class SurveyLinkRefused(DomainError):
@@ -225,11 +224,6 @@ def surveys_send_after_delivery(*, on=None) -> int:
 MAX_QUESTIONS = 10
 MAX_QUESTION_LENGTH = 200
 MAX_VALID_DAYS = 365
-
-
-def can_manage_surveys(user) -> bool:
-    """The service desk writes the questionnaires and sends them by hand."""
-    return has_perm(user, MANAGE)
 
 
 def _clean_questions(questions) -> tuple[list[str], list[str]]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_remedies, urls_settings, urls_surveys, views
 
 app_name = "service"
 
@@ -20,4 +20,8 @@ urlpatterns = [
     path("recalls/<int:pk>/", views.recall_detail_view, name="recall_detail"),
     path("recalls/<int:pk>/close/", views.recall_close_view, name="recall_close"),
     path("recalls/lines/<int:pk>/return/", views.recall_return_view, name="recall_return"),
+    # each part's pages keep their own module (same namespace)
+    *urls_remedies.urlpatterns,
+    *urls_surveys.urlpatterns,
+    *urls_settings.urlpatterns,
 ]

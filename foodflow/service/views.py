@@ -11,24 +11,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from foodflow.accounts.models import User
 from foodflow.catalog.models import Product
 from foodflow.core.errors import DomainError
+from foodflow.core.exports import xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, perform, require
 from foodflow.crm.models import Customer
 
-from . import recalls, selectors, services
+from . import recall_notices, recalls, selectors, services
 from .forms import (
     ActionForm,
     AssignForm,
@@ -179,6 +182,9 @@ def complaint_detail_view(request, pk: int):
             "complaint": complaint,
             "timeline": selectors.complaint_timeline(complaint),
             "recalls": complaint.recalls.order_by("-created_at"),
+            "remedies": complaint.remedies.select_related(
+                "order", "delivery", "customer_return", "credit_note", "created_by"
+            ).order_by("-created_at", "-id"),
             "response": _deadline(complaint.response_due, complaint.responded_at, now),
             "resolution": _deadline(complaint.resolution_due, complaint.resolved_at, now),
             "can_manage": can_manage,
@@ -430,3 +436,147 @@ def recall_close_view(request, pk: int):
         _("The recall %(number)s is closed.") % {"number": recall.number},
     )
     return redirect("service:recall_detail", pk=recall.pk)
+
+
+# --- the ledger as an Excel file ------------------------------------------------------------------
+
+
+def _local(moment):
+    """A moment as the desk's wall-clock time (a spreadsheet cell has no time zone)."""
+    return timezone.localtime(moment).replace(tzinfo=None) if moment is not None else None
+
+
+COMPLAINT_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda c: c.number),
+    (gettext_lazy("Received at"), lambda c: _local(c.received_at)),
+    (gettext_lazy("Received by"), lambda c: c.get_channel_display()),
+    (gettext_lazy("Customer code"), lambda c: c.customer.code if c.customer else ""),
+    (gettext_lazy("Customer or contact"), lambda c: c.customer.name if c.customer else c.contact_name),
+    (gettext_lazy("Category"), lambda c: c.get_category_display()),
+    (gettext_lazy("Severity"), lambda c: c.get_severity_display()),
+    (gettext_lazy("SKU"), lambda c: c.product.sku if c.product else ""),
+    (gettext_lazy("Product"), lambda c: c.product.display_name if c.product else ""),
+    (gettext_lazy("Lot number"), lambda c: c.lot.lot_number if c.lot else ""),
+    (gettext_lazy("Order"), lambda c: str(c.order) if c.order else ""),
+    (gettext_lazy("Delivery"), lambda c: c.delivery.number if c.delivery else ""),
+    (gettext_lazy("Handled by"), lambda c: c.owner.display_name if c.owner else ""),
+    (gettext_lazy("State"), lambda c: c.get_state_display()),
+    (gettext_lazy("First response due"), lambda c: _local(c.response_due)),
+    (gettext_lazy("First response at"), lambda c: _local(c.responded_at)),
+    (gettext_lazy("Resolution due"), lambda c: _local(c.resolution_due)),
+    (gettext_lazy("Resolved at"), lambda c: _local(c.resolved_at)),
+    (gettext_lazy("Closed at"), lambda c: _local(c.closed_at)),
+    (gettext_lazy("What the customer says"), lambda c: c.description),
+    (gettext_lazy("Root cause"), lambda c: c.root_cause),
+    (gettext_lazy("Corrective action"), lambda c: c.corrective_action),
+    (gettext_lazy("Resolution"), lambda c: c.resolution),
+)
+
+
+@require(can_view_complaints)
+def complaints_export_view(request):
+    """The ledger as the user filtered and sorted it (every page), in their scope; audited."""
+    in_scope = complaints_in_scope(request.user, Complaint.objects.all())
+    filters = ComplaintFilterForm(
+        request.GET,
+        customers=Customer.objects.filter(pk__in=in_scope.values("customer_id")).order_by("name", "pk"),
+        products=Product.objects.filter(pk__in=in_scope.values("product_id")).order_by("sku"),
+        owners=User.objects.filter(pk__in=in_scope.values("owner_id")).order_by("username"),
+    )
+    values = filters.values()
+    complaints = selectors.complaints_filtered(
+        in_scope.select_related("customer", "owner", "product", "lot", "order", "delivery"), **values
+    )
+    sort, ordering = ordering_from(request, COMPLAINT_SORTS, DEFAULT_SORT)
+    return xlsx_response(
+        request,
+        title=_("Complaints"),
+        columns=COMPLAINT_EXPORT_COLUMNS,
+        rows=complaints.order_by(*ordering).iterator(chunk_size=1000),
+        filename="complaints",
+        audit_action="service.complaints_exported",
+        filters={
+            **{key: str(getattr(value, "pk", value)) for key, value in values.items() if value not in (None, "")},
+            "sort": sort,
+        },
+    )
+
+
+# --- recall notices -------------------------------------------------------------------------------
+
+
+def _recall_and_customer_or_404(pk: int, customer_id: int) -> tuple[Recall, Customer]:
+    """The recall and one of its customers (404 for a customer who did not receive the lot)."""
+    recall = get_object_or_404(Recall.objects.select_related("lot__product", "created_by"), pk=pk)
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if not RecallLine.objects.filter(recall=recall, customer=customer).exists():
+        raise Http404
+    return recall, customer
+
+
+def _to_notices(recall_pk: int):
+    return redirect(f"{reverse('service:recall_detail', args=[recall_pk])}#notices")
+
+
+@require(can_trace_lots)
+def recall_notice_pdf_view(request, pk: int, customer_id: int):
+    """The notice of one customer as the customer receives it (Chinese; ``?language=en``)."""
+    recall, customer = _recall_and_customer_or_404(pk, customer_id)
+    language = request.GET.get("language", "")
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        language = recall_notices.CUSTOMER_LANGUAGE
+    content = recall_notices.recall_notice_pdf(recall, customer, language=language)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{recall_notices.recall_notice_filename(recall, customer)}"'
+    return response
+
+
+@require_POST
+@require(can_trace_lots)
+def recall_notify_view(request, pk: int):
+    """E-mail the notices: to every customer not told yet, or (``customer``) to one again."""
+    recall = get_object_or_404(Recall, pk=pk)
+    customer = None
+    if request.POST.get("customer"):
+        try:
+            customer = get_object_or_404(Customer, pk=int(request.POST["customer"]))
+        except ValueError:
+            raise Http404 from None
+    try:
+        sent = recall_notices.recall_notify(by=request.user, recall=recall, customer=customer)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _to_notices(recall.pk)
+    if sent:
+        messages.success(
+            request,
+            ngettext(
+                "The recall notice was e-mailed to %(count)s customer.",
+                "The recall notice was e-mailed to %(count)s customers.",
+                sent,
+            )
+            % {"count": sent},
+        )
+    else:
+        messages.info(request, _("No notice was e-mailed: every customer with an e-mail contact was told already."))
+    to_phone = recall_notices.recall_customers_to_phone(recall)
+    if to_phone:
+        messages.warning(
+            request,
+            _("No e-mail contact, phone them and record it: %(customers)s")
+            % {"customers": ", ".join(customer.name for customer in to_phone)},
+        )
+    return _to_notices(recall.pk)
+
+
+@require_POST
+@require(can_trace_lots)
+def recall_notified_phone_view(request, pk: int, customer_id: int):
+    """The desk phoned the customer: its notice is recorded as given by phone."""
+    recall, customer = _recall_and_customer_or_404(pk, customer_id)
+    perform(
+        request,
+        lambda: recall_notices.recall_notified_by_phone(by=request.user, recall=recall, customer=customer),
+        _("%(customer)s is recorded as told by phone.") % {"customer": customer.name},
+    )
+    return _to_notices(recall.pk)

@@ -3,12 +3,15 @@ URL is the only key; a refused link says why and stores nothing."""
 
 from __future__ import annotations
 
+from django import forms
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from foodflow.core.errors import ValidationFailed
 
+from .forms_public import PublicComplaintForm
 from .surveys import SurveyLinkRefused, invitation_for, survey_answer
 
 CSAT = range(1, 6)
@@ -76,16 +79,28 @@ def _rate_limited(request) -> bool:
         return False
 
 
+class ComplaintFromDeliveryNoteForm(PublicComplaintForm):
+    """The public complaint form with the delivery note's number, which the QR code on a
+    delivery note fills in (``?delivery=…&lot=…``) and a person may type."""
+
+    delivery_number = forms.CharField(
+        label=gettext_lazy("Delivery note number (if you have it)"), max_length=32, required=False
+    )
+    field_order = ["contact_name", "contact_phone", "company", "delivery_number", "lot_number"]
+
+
 @never_cache
 def complaint_form_view(request):
     from django.urls import reverse
 
     from foodflow.inventory.models import Lot
+    from foodflow.sales.models import Delivery
 
-    from .forms_public import PublicComplaintForm
     from .services import complaint_log
 
-    form = PublicComplaintForm(request.POST or None, initial={"lot_number": request.GET.get("lot", "")[:64]})
+    # a QR code on a delivery note opens the form with its number and first lot filled in
+    initial = {"lot_number": request.GET.get("lot", "")[:64], "delivery_number": request.GET.get("delivery", "")[:32]}
+    form = ComplaintFromDeliveryNoteForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if _rate_limited(request):
             return render(
@@ -98,12 +113,21 @@ def complaint_form_view(request):
             data = form.cleaned_data
             if data["website"]:  # a bot: answered like a person, nothing stored
                 return render(request, "service/public/complaint_done.html", {"number": ""})
+            delivery_number, delivery = data["delivery_number"].strip(), None
+            if delivery_number:
+                delivery = Delivery.objects.select_related("order", "customer").filter(number=delivery_number).first()
+                if delivery is None:
+                    form.add_error(
+                        "delivery_number", _("We do not know this delivery note number. Check it, or leave it empty.")
+                    )
             lot_number, lot = data["lot_number"].strip(), None
             if lot_number:
-                lot = Lot.objects.select_related("product").filter(lot_number=lot_number).first()
+                lots = Lot.objects.select_related("product").filter(lot_number=lot_number)
+                # a lot number is unique per product only: the delivery's own lot first
+                lot = (lots.filter(delivery_lines__delivery=delivery).first() if delivery else None) or lots.first()
                 if lot is None:
                     form.add_error("lot_number", _("We do not know this lot number. Check it, or leave it empty."))
-            if lot is not None or not lot_number:
+            if not form.errors:
                 description = data["description"]
                 if data["company"]:
                     description = f"{data['company']}: {description}"
@@ -116,6 +140,7 @@ def complaint_form_view(request):
                         description=description,
                         contact_name=data["contact_name"],
                         contact_phone=data["contact_phone"],
+                        delivery=delivery,
                         lot=lot,
                     )
                 except ValidationFailed as error:

@@ -16,7 +16,8 @@ from foodflow.core.notifications import WELCOME, notify
 from foodflow.inventory.watch import expiry_watch_run
 from foodflow.web.demo_contracts import contracts_seed
 from foodflow.web.demo_crm import crm_seed
-from foodflow.web.demo_sales import sales_seed
+from foodflow.web.demo_sales import sales_counts, sales_seed
+from foodflow.web.demo_service import service_seed
 from foodflow.web.demo_stock import demo_customer_price_list_attach, stock_seed
 
 DEMO_PASSWORD = "FoodFlow-2026"
@@ -64,7 +65,12 @@ def demo_seed(*, stdout=None) -> dict:
     builtin_roles_ensure(Role)
     # what the migrations put in a new database (a test's flush removes it): the approval
     # policies, the contract templates and the risk policy; each call adds only what is missing
-    for module in ("foodflow.sales.migrations.0002_defaults", "foodflow.contracts.migrations.0002_defaults"):
+    for module in (
+        "foodflow.sales.migrations.0002_defaults",
+        "foodflow.contracts.migrations.0002_defaults",
+        "foodflow.service.migrations.0002_defaults",
+        "foodflow.service.migrations.0004_credit_policies_surveys",
+    ):
         importlib.import_module(module).defaults(django_apps, None)
     units = _seed_org_units()
     users = _seed_users(units)
@@ -77,6 +83,12 @@ def demo_seed(*, stdout=None) -> dict:
     sales = sales_seed()
     # the contracts desk: contracts of those orders in every state, disputes, the risk board
     contracts_seed(stdout=stdout)
+    # after-sales: complaints of those deliveries with their remedies, a recall, surveys,
+    # revisits and suggestions
+    service = service_seed(stdout=stdout)
+    # the desk made sales documents too (a replacement order and its delivery, a return,
+    # credit notes): the sales figures are those of the demo as it stands
+    sales = sales_counts()
     # what the daily job would have done by now: expire past lots, warn about near-expiry ones
     watch = expiry_watch_run()
     if stdout:
@@ -90,9 +102,11 @@ def demo_seed(*, stdout=None) -> dict:
             f"{crm['competitors']} competitors, {crm['intel']} intel entries, {crm['demand']} demand records, "
             f"{crm['reports']} research reports; {sales['inquiries']} inquiries, {sales['quotations']} quotations, "
             f"{sales['orders']} sales orders, {sales['deliveries']} deliveries, {sales['receivables']} receivables, "
-            f"{sales['payments']} payments, {sales['returns']} returns"
+            f"{sales['payments']} payments, {sales['returns']} returns; {service['complaints']} complaints, "
+            f"{service['remedies']} remedies, {service['recalls']} recalls, {service['responses']} survey answers, "
+            f"{service['revisits']} revisits, {service['suggestions']} suggestions"
         )
-    return {"units": units, "users": users, "stock": stock, "crm": crm, "sales": sales}
+    return {"units": units, "users": users, "stock": stock, "crm": crm, "sales": sales, "service": service}
 
 
 def _seed_org_units() -> dict[str, OrgUnit]:

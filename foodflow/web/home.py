@@ -5,14 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from foodflow.accounts.permissions import role_codes
 
 from .navigation import AREAS_BY_CODE
+
+SLA_SOON = timedelta(hours=4)  # "due soon" on the service desk's card, in business hours
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One of several numbers a domain reads together (``read(user)`` gives them all by name):
+    read once per home page, however many cards show one of them."""
+
+    read: Callable[[Any], dict[str, int]]
+    name: str
 
 
 @dataclass(frozen=True)
@@ -21,12 +35,17 @@ class Card:
     text: Any
     area: str  # an area code, or a URL name for a page that exists already
     icon: str
-    count: Callable[[Any], int] | None = None  # (user) -> the number of things waiting
+    count: Callable[[Any], int] | Figure | None = None  # (user) -> the number of things waiting
+    query: Callable[[Any], dict] | None = None  # (user) -> the filters the linked list opens with
 
     @property
     def url(self) -> str:
         target = AREAS_BY_CODE.get(self.area)
         return target.url if target else reverse(self.area)
+
+    def url_for(self, user) -> str:
+        params = self.query(user) if self.query else None
+        return f"{self.url}?{urlencode(params)}" if params else self.url
 
 
 def _sales(name: str) -> Callable[[Any], int]:
@@ -49,6 +68,59 @@ def _contracts(name: str) -> Callable[[Any], int]:
         return selectors.home_count(user, name)
 
     return count
+
+
+def _service_figures(user) -> dict[str, int]:
+    """The open complaints in the user's scope: all of them, those whose current deadline
+    (the first response until there is one, then the resolution) passed or comes within
+    ``SLA_SOON`` business hours, and the user's own. One query, plus the desk's calendar."""
+    from django.db.models import Case, Count, F, Q, When
+
+    from foodflow.service.models import Complaint
+    from foodflow.service.permissions import can_view_complaints, complaints_in_scope
+    from foodflow.service.sla import add_business_time, calendar_load
+    from foodflow.service.workflows import OPEN
+
+    if not can_view_complaints(user):
+        return dict.fromkeys(("open", "breached", "due_soon", "mine"), 0)
+    now = timezone.now()
+    soon = add_business_time(calendar_load(), now, SLA_SOON)
+    deadline = Case(When(responded_at__isnull=True, then=F("response_due")), default=F("resolution_due"))
+    return (
+        complaints_in_scope(user, Complaint.objects.filter(state__in=OPEN))
+        .alias(deadline=deadline)
+        .aggregate(
+            open=Count("pk"),
+            breached=Count("pk", filter=Q(deadline__lte=now)),
+            due_soon=Count("pk", filter=Q(deadline__gt=now, deadline__lte=soon)),
+            mine=Count("pk", filter=Q(owner=user)),
+        )
+    )
+
+
+def _qa_figures(user) -> dict[str, int]:
+    """Lots on hold, and real recalls still open with goods not back yet (two queries)."""
+    from django.db.models import Sum
+
+    from foodflow.inventory.models import Lot
+    from foodflow.inventory.permissions import can_view_stock
+    from foodflow.service.models import Recall
+    from foodflow.service.permissions import can_trace_lots
+
+    on_hold = Lot.objects.filter(status="on_hold").count() if can_view_stock(user) else 0
+    recalls = 0
+    if can_trace_lots(user):
+        recalls = (
+            Recall.objects.filter(state="open", is_drill=False)
+            .annotate(outstanding=Sum("lines__shipped_quantity") - Sum("lines__returned_quantity"))
+            .filter(outstanding__gt=0)
+            .count()
+        )
+    return {"on_hold": on_hold, "recalls": recalls}
+
+
+def _open_complaints(**more) -> Callable[[Any], dict]:
+    return lambda user: {"state": "open", **more}
 
 
 CARDS = {
@@ -177,11 +249,57 @@ CARDS = {
         ),
     ],
     "qa": [
-        Card(_("Lots on hold"), _("Lots held for quality decisions."), "service", "ti-lock"),
+        Card(
+            _("Lots on hold"),
+            _("Lots held for quality decisions."),
+            "inventory:stock",
+            "ti-lock",
+            Figure(_qa_figures, "on_hold"),
+            lambda user: {"status": "on_hold"},
+        ),
+        Card(
+            _("Open recalls"),
+            _("Recalls with goods still out at customers."),
+            "service:recalls",
+            "ti-truck-return",
+            Figure(_qa_figures, "recalls"),
+            lambda user: {"kind": "recall", "state": "open"},
+        ),
         Card(_("Quality complaints"), _("Complaints about quality and foreign matter."), "service", "ti-microscope"),
     ],
     "service": [
-        Card(_("My tickets"), _("Complaints assigned to you and their SLA."), "service", "ti-ticket"),
+        Card(
+            _("Open complaints"),
+            _("Complaints new, assigned or in progress."),
+            "service:complaints",
+            "ti-message-report",
+            Figure(_service_figures, "open"),
+            _open_complaints(),
+        ),
+        Card(
+            _("Due within 4 business hours"),
+            _("Open complaints whose next deadline comes within four business hours."),
+            "service:complaints",
+            "ti-clock-exclamation",
+            Figure(_service_figures, "due_soon"),
+            _open_complaints(sort="response_due"),
+        ),
+        Card(
+            _("Service level breached"),
+            _("Open complaints past their response or resolution deadline."),
+            "service:complaints",
+            "ti-alarm",
+            Figure(_service_figures, "breached"),
+            _open_complaints(sort="response_due"),
+        ),
+        Card(
+            _("My complaints"),
+            _("Open complaints you handle."),
+            "service:complaints",
+            "ti-ticket",
+            Figure(_service_figures, "mine"),
+            lambda user: {"state": "open", "owner": user.pk},
+        ),
         Card(_("Surveys"), _("Satisfaction surveys and revisits due."), "service", "ti-mood-smile"),
     ],
     "admin": [
@@ -193,14 +311,23 @@ CARDS = {
 }
 
 
-def cards_for(user) -> list[tuple[Card, int | None]]:
-    """The user's cards, each with its live count (None for a card without one)."""
+def cards_for(user) -> list[tuple[Card, int | None, str]]:
+    """The user's cards, each with its live count (None for a card without one) and its link."""
     codes = role_codes(user)
     seen, cards = set(), []
+    figures: dict[Callable, dict[str, int]] = {}  # what each domain read, once
+
+    def count(card: Card) -> int | None:
+        if isinstance(card.count, Figure):
+            if card.count.read not in figures:
+                figures[card.count.read] = card.count.read(user)
+            return figures[card.count.read][card.count.name]
+        return card.count(user) if card.count else None
+
     for code in CARDS:
         if code in codes or (user.is_superuser and code == "admin"):
             for card in CARDS[code]:
                 if card.title not in seen:
                     seen.add(card.title)
-                    cards.append((card, card.count(user) if card.count else None))
+                    cards.append((card, count(card), card.url_for(user)))
     return cards

@@ -19,6 +19,7 @@ from foodflow.crm import menu_market as market_menu
 from foodflow.inventory import menu as inventory_menu
 from foodflow.sales import menu as sales_menu
 from foodflow.service import menu as service_menu
+from foodflow.service import menu_feedback as feedback_menu
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ AREAS = [
         p.AREA_CRM,
         _("Leads, customer files, development plans, visits, tastings and revisit reminders."),
         (_("Customers"), _("Leads"), _("Visits and activities"), _("Development plans")),
-        links=crm_menu.LINKS,
+        links=(*crm_menu.LINKS, service_menu.REVISITS),
         apps=("crm",),
     ),
     Area(
@@ -76,7 +77,7 @@ AREAS = [
         "ti-shopping-cart",
         p.AREA_SALES,
         _("Inquiries, quotations, approvals, orders, order review, deliveries, invoices and payments."),
-        links=sales_menu.LINKS,
+        links=(*sales_menu.LINKS, service_menu.CREDITS_TO_ISSUE),
         apps=("sales",),
     ),
     Area(
@@ -111,7 +112,8 @@ AREAS = [
         "ti-bulb",
         p.AREA_FEEDBACK,
         _("Suggestions from staff and customers, tracked to a decision."),
-        (_("Suggestions"), _("Decisions")),
+        links=feedback_menu.LINKS,
+        apps=("feedback",),
     ),
 ]
 AREAS_BY_CODE = {area.code: area for area in AREAS}

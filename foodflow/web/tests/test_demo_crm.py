@@ -26,6 +26,7 @@ from foodflow.crm.models import (
 )
 from foodflow.crm.selectors import customer_timeline, revisits_overdue, stale_records
 from foodflow.crm.services import credit_code_valid, customer_duplicates
+from foodflow.service.models import Revisit
 from foodflow.web.demo import DEMO_PASSWORD, demo_seed
 from foodflow.web.demo_crm import CRM_REPS, crm_plan, crm_seed, quarter_of
 
@@ -159,7 +160,9 @@ def test_the_seed_made_exactly_what_its_plan_for_today_says(demo):
         (customer.credit_code, customer.name) for customer in plan.customers + converted
     }
     planned = sorted((a.happened_on, a.subject) for item in plan.customers + plan.leads for a in item.activities)
-    assert sorted(Activity.objects.values_list("happened_on", "subject")) == planned
+    # (besides the call of the key-account revisit the after-sales demo marks done)
+    revisited = Revisit.objects.exclude(done_on=None).values("outcome")
+    assert sorted(Activity.objects.exclude(outcome__in=revisited).values_list("happened_on", "subject")) == planned
     assert Contact.objects.count() == sum(len(c.contacts) for c in plan.customers + converted) + len(converted)
 
 
@@ -183,7 +186,8 @@ def test_running_the_seed_again_creates_nothing(demo):
         return {model.__name__: model.objects.count() for model in models}
 
     first = snapshot()
-    assert demo_seed()["crm"] == demo["crm"]
+    again = demo_seed()["crm"]  # (activities: the after-sales demo's revisit call came after the CRM's count)
+    assert again == {**demo["crm"], "activities": again["activities"]}
     assert snapshot() == first
     # a month later neither the customers nor their history nor the intelligence are made again
     # (plans and reports follow the quarter: a new quarter brings its own)
