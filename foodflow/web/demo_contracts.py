@@ -67,7 +67,7 @@ from foodflow.sales.selectors import invoices_overdue
 # the services stamp to the moments the steps stand for, a story's timeline, the runner that
 # interleaves the stories by moment, and the backdating helpers. Private to demo_sales; shared
 # within the demo package rather than copied.
-from foodflow.web.demo_sales import _any_since, _backdate_stage_events, _Clock, _inbox_read, _run, _Timeline
+from foodflow.web.demo_sales import _Clock, _inbox_read, _run, _Timeline, backdate_stamps
 from foodflow.web.demo_stock import demo_customer_id
 
 FRAMEWORK_ESTIMATE = Decimal(2)  # half a year of orders, annualised: the framework's estimates
@@ -543,15 +543,7 @@ def _stories(desk: _Desk) -> list:
 def _backdate(clock: _Clock, *, since: datetime) -> None:
     """The rows this seed made get the moments their steps stand for (the stage events too);
     the dates given to the services (start, end, signing, due dates) were given directly."""
-    for model, names in STAMPED:
-        rows = list(model.objects.filter(_any_since(names, since)).only("pk", *names))
-        for row in rows:
-            for name in names:
-                value = getattr(row, name)
-                if value is not None and value >= since:
-                    setattr(row, name, clock.past(value))
-        model.objects.bulk_update(rows, names, batch_size=500)
-    _backdate_stage_events(clock, since=since)
+    backdate_stamps(clock, STAMPED, since=since)
 
 
 # --- the seed ------------------------------------------------------------------------------------

@@ -1062,19 +1062,7 @@ def _backdate(clock: _Clock, *, since: datetime) -> None:
     ``foodflow audit verify`` must pass on the demo), and the stock ledger and reservations
     (inventory's own history, whose receipts are dated today as the stock demo made them)."""
     local = timezone.localtime
-    shifts: dict[tuple[type, int], timedelta] = {}  # how far each document's creation moved
-    for model, names in STAMPED:
-        rows = list(model.objects.filter(_any_since(names, since)).only("pk", *names))
-        for row in rows:
-            created = getattr(row, names[0])
-            if created is not None and created >= since:
-                shifts[(model, row.pk)] = local(clock.past(created)).date() - local(created).date()
-            for name in names:
-                value = getattr(row, name)
-                if value is not None and value >= since:
-                    setattr(row, name, clock.past(value))
-        model.objects.bulk_update(rows, names, batch_size=500)
-    _backdate_stage_events(clock, since=since)
+    shifts = backdate_stamps(clock, STAMPED, since=since)
 
     # the dates the services derived from today
     quotations = list(Quotation.objects.filter(pk__in=_made(shifts, Quotation)).only("valid_until"))
@@ -1108,6 +1096,27 @@ def _backdate(clock: _Clock, *, since: datetime) -> None:
     for delivery in deliveries:
         delivery.received_on = local(received[str(delivery.pk)]).date()
     Delivery.objects.bulk_update(deliveries, ["received_on"], batch_size=500)
+
+
+def backdate_stamps(clock, stamped, *, since: datetime) -> dict[tuple[type, int], timedelta]:
+    """Move the times the services stamped since ``since`` (``stamped``: model, field names,
+    the creation first) to the moments they stand for, and the stage events with them.
+    Returns how many days each row's creation moved, by (model, id)."""
+    local = timezone.localtime
+    shifts: dict[tuple[type, int], timedelta] = {}
+    for model, names in stamped:
+        rows = list(model.objects.filter(_any_since(names, since)).only("pk", *names))
+        for row in rows:
+            created = getattr(row, names[0])
+            if created is not None and created >= since:
+                shifts[(model, row.pk)] = local(clock.past(created)).date() - local(created).date()
+            for name in names:
+                value = getattr(row, name)
+                if value is not None and value >= since:
+                    setattr(row, name, clock.past(value))
+        model.objects.bulk_update(rows, names, batch_size=500)
+    _backdate_stage_events(clock, since=since)
+    return shifts
 
 
 def _made(shifts: dict, model: type) -> list[int]:

@@ -76,7 +76,7 @@ from foodflow.service.sla import Calendar, add_business_time, calendar_load
 # The demo's machinery for telling stories in the past (see ``demo_sales`` and ``demo_contracts``):
 # the calendar with its clock, a story's timeline, the runner and the backdating helpers.
 from foodflow.web.demo_contracts import _Calendar
-from foodflow.web.demo_sales import _any_since, _backdate_stage_events, _inbox_read, _run, _Timeline
+from foodflow.web.demo_sales import _inbox_read, _run, _Timeline, backdate_stamps
 
 PEOPLE = ("service", "qa", "finance", "manager", "director", "rep", "planner")
 REFUND_LIMIT = Decimal(2000)  # up to this a refund is the desk's own decision (migration service/0004)
@@ -1003,20 +1003,7 @@ def _backdate(clock, *, since: datetime) -> None:
     and what the services derived from today follows: a link's expiry, a revisit's due date,
     the day a return came back."""
     local = timezone.localtime
-    shifts: dict[tuple[type, int], timedelta] = {}
-    for model, names in STAMPED:
-        rows = list(model.objects.filter(_any_since(names, since)).only("pk", *names))
-        for row in rows:
-            first = getattr(row, names[0])
-            if first is not None and first >= since:
-                shifts[(model, row.pk)] = local(clock.past(first)).date() - local(first).date()
-            for name in names:
-                value = getattr(row, name)
-                if value is not None and value >= since:
-                    setattr(row, name, clock.past(value))
-        model.objects.bulk_update(rows, names, batch_size=500)
-    _backdate_stage_events(clock, since=since)
-
+    shifts = backdate_stamps(clock, STAMPED, since=since)
     made = {model: [pk for each, pk in shifts if each is model] for model, _names in STAMPED}
     invitations = list(SurveyInvitation.objects.filter(pk__in=made[SurveyInvitation]).select_related("survey"))
     for invitation in invitations:
