@@ -21,3 +21,11 @@ class PublicComplaintForm(StyledFormMixin, forms.Form):
     )
     # a field people never see: a bot that fills it is ignored
     website = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ComplaintFromDeliveryNoteForm(PublicComplaintForm):
+    """The public complaint form with the delivery note's number, which the QR code on a
+    delivery note fills in (``?delivery=…&lot=…``) and a person may type."""
+
+    delivery_number = forms.CharField(label=_("Delivery note number (if you have it)"), max_length=32, required=False)
+    field_order = ["contact_name", "contact_phone", "company", "delivery_number", "lot_number"]

@@ -374,6 +374,22 @@ def recall_drill_view(request):
     return redirect("service:recall_detail", pk=drill.pk)
 
 
+def _notice_overview(user, recall: Recall) -> dict:
+    """The notices card: each customer of the recall with whom its notice goes to and whether
+    it was given, and what the user may do: e-mail (an open recall, never a drill) and record
+    a phone call (an open recall)."""
+    rows = recall_notices.recall_notice_rows(recall)
+    may_act = can_trace_lots(user) and recall.state == "open"
+    return {
+        "rows": rows,
+        "may_email": may_act and not recall.is_drill,
+        "may_phone": may_act,
+        "to_email": sum(1 for row in rows if not row.notified and row.contact is not None),
+        "to_phone": sum(1 for row in rows if not row.notified and row.contact is None),
+        "notified": sum(1 for row in rows if row.notified),
+    }
+
+
 @require(can_trace_lots)
 def recall_detail_view(request, pk: int):
     recall = get_object_or_404(
@@ -396,6 +412,7 @@ def recall_detail_view(request, pk: int):
         "service/recall_detail.html",
         {
             "recall": recall,
+            "notices": _notice_overview(request.user, recall),
             "rows": rows,
             "origin": recalls.trace_origin(recall.lot),
             "customers": len({line.customer_id for line in lines}),

@@ -3,15 +3,13 @@ URL is the only key; a refused link says why and stores nothing."""
 
 from __future__ import annotations
 
-from django import forms
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from foodflow.core.errors import ValidationFailed
 
-from .forms_public import PublicComplaintForm
+from .forms_public import ComplaintFromDeliveryNoteForm
 from .surveys import SurveyLinkRefused, invitation_for, survey_answer
 
 CSAT = range(1, 6)
@@ -77,16 +75,6 @@ def _rate_limited(request) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=3600)
         return False
-
-
-class ComplaintFromDeliveryNoteForm(PublicComplaintForm):
-    """The public complaint form with the delivery note's number, which the QR code on a
-    delivery note fills in (``?delivery=…&lot=…``) and a person may type."""
-
-    delivery_number = forms.CharField(
-        label=gettext_lazy("Delivery note number (if you have it)"), max_length=32, required=False
-    )
-    field_order = ["contact_name", "contact_phone", "company", "delivery_number", "lot_number"]
 
 
 @never_cache
