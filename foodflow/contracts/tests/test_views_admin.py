@@ -486,7 +486,7 @@ def test_the_navigation_shows_the_contracts_links_each_role_may_open(cworld, cli
 
 def test_the_home_cards_count_the_contract_work(cworld, client_of, submitted):
     page = client_of(cworld.legal).get("/")
-    counts = {card.url: count for card, count in page.context["cards"]}
+    counts = {card.url: count for card, count, _link in page.context["cards"]}
     assert counts[reverse("contracts:review_queue")] == 1
     assert counts[reverse("contracts:disputes")] == 0
 
