@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "foodflow.sales",
     "foodflow.contracts",
     "foodflow.service",
+    "foodflow.analytics",
     "foodflow.web",
     "foodflow.api",
 ]

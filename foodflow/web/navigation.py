@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from foodflow.accounts import permissions as p
+from foodflow.analytics import menu as analytics_menu
 from foodflow.catalog import menu as catalog_menu
 from foodflow.catalog import permissions as catalog_permissions
 from foodflow.contracts import menu as contracts_menu
@@ -105,6 +106,8 @@ AREAS = [
         p.AREA_ANALYTICS,
         _("Sales figures, targets, receivables, KPI scorecards and the live process map."),
         (_("Sales analysis"), _("Targets"), _("KPI scorecards"), _("Process monitoring")),
+        links=analytics_menu.LINKS,
+        apps=("analytics",),
     ),
     Area(
         "feedback",

@@ -1,0 +1,17 @@
+"""Pages of analysis and performance in the navigation."""
+
+from django.utils.translation import gettext_lazy as _
+
+from foodflow.core.menu import MenuLink
+
+from .permissions import can_view_process
+
+LINKS: tuple = (
+    MenuLink(
+        _("Process map and standards"),
+        "analytics:process",
+        "ti-route",
+        can_view_process,
+        _("Each flow drawn from its transition table: documents per state, median time per stage, who owns each step."),
+    ),
+)
