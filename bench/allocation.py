@@ -14,15 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHILD_ENV = "FOODFLOW_BENCH_DB"  # set in the child: the label of the database it measures
-POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
+from _harness import CHILD_ENV, ROOT, run_both
+
 TARGET_MS = 5.0
 
 PRODUCTS = 5
@@ -42,44 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     if os.environ.get(CHILD_ENV):
         return child(profile=args.profile)
-    failed = 0
-    with tempfile.TemporaryDirectory(prefix="foodflow-bench-") as tmp:
-        failed |= run_child("sqlite", f"sqlite:///{tmp}/bench.sqlite3", var_dir=tmp, profile=args.profile)
-        failed |= run_postgres(var_dir=tmp, profile=args.profile)
-    return failed
-
-
-def run_child(label: str, database_url: str, *, var_dir: str, profile: bool) -> int:
-    env = {
-        **os.environ,
-        CHILD_ENV: label,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "foodflow.settings.dev",
-        # DEBUG would log every query in memory and slow the measured code down
-        "DEBUG": "0",
-        "FOODFLOW_VAR_DIR": var_dir,
-        "CELERY_BROKER_URL": "",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, str(Path(__file__).resolve()), *(["--profile"] if profile else [])]
-    return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
-
-
-def run_postgres(*, var_dir: str, profile: bool) -> int:
-    try:
-        import psycopg
-
-        admin = psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=3)
-    except Exception as error:  # any failure to connect means: no PostgreSQL here
-        print(f"NOTE PostgreSQL is not reachable at {POSTGRES_SERVER} ({error.__class__.__name__}): skipped")
-        return 0
-    name = f"foodflow_bench_{os.getpid()}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            return run_child("postgres", f"{POSTGRES_SERVER}/{name}", var_dir=var_dir, profile=profile)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return run_both(script=__file__, passed=["--profile"] if args.profile else [], name="allocation")
 
 
 # --- child: fixture and measurements ---------------------------------------------------------

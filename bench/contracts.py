@@ -32,19 +32,14 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHILD_ENV = "FOODFLOW_BENCH_DB"  # set in the child: the label of the database it measures
-POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
+from _harness import CHILD_ENV, ROOT, run_both
 
 REPS = 5
 CUSTOMERS = 20
@@ -83,45 +78,7 @@ def main() -> int:
         *(["--profile"] if args.profile else []),
         *(["--sql"] if args.sql else []),
     ]
-    failed = 0
-    with tempfile.TemporaryDirectory(prefix="foodflow-bench-") as tmp:
-        failed |= run_child("sqlite", f"sqlite:///{tmp}/bench.sqlite3", var_dir=tmp, passed=passed)
-        failed |= run_postgres(var_dir=tmp, passed=passed)
-    return failed
-
-
-def run_child(label: str, database_url: str, *, var_dir: str, passed: list[str]) -> int:
-    env = {
-        **os.environ,
-        CHILD_ENV: label,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "foodflow.settings.dev",
-        # DEBUG would log every query in memory and slow the measured code down
-        "DEBUG": "0",
-        "FOODFLOW_VAR_DIR": var_dir,
-        "CELERY_BROKER_URL": "",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, str(Path(__file__).resolve()), *passed]
-    return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
-
-
-def run_postgres(*, var_dir: str, passed: list[str]) -> int:
-    try:
-        import psycopg
-
-        admin = psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=3)
-    except Exception as error:  # any failure to connect means: no PostgreSQL here
-        print(f"NOTE PostgreSQL is not reachable at {POSTGRES_SERVER} ({error.__class__.__name__}): skipped")
-        return 0
-    name = f"foodflow_bench_contracts_{os.getpid()}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            return run_child("postgres", f"{POSTGRES_SERVER}/{name}", var_dir=var_dir, passed=passed)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return run_both(script=__file__, passed=passed, name="contracts")
 
 
 # --- child: fixture and measurements ---------------------------------------------------------

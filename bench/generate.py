@@ -32,7 +32,6 @@ import bisect
 import math
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,9 +41,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHILD_ENV = "FOODFLOW_BENCH_DB"  # set in the child: the label of the database it fills
-POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
+from _harness import CHILD_ENV, ROOT, run_child, run_postgres
+
 CHUNK_ORDERS = 20_000  # orders built and written at a time (memory stays flat)
 
 # --- the company -------------------------------------------------------------------------------
@@ -1366,41 +1364,6 @@ def main() -> int:
         if args.database in ("both", "postgres"):
             failed |= run_postgres(var_dir=tmp, passed=passed, script=__file__, name="generate")
     return failed
-
-
-def run_child(label: str, database_url: str, *, var_dir: str, passed: list[str], script: str) -> int:
-    """The script again, as a child on that database (see bench/README.md)."""
-    env = {
-        **os.environ,
-        CHILD_ENV: label,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "foodflow.settings.dev",
-        "DEBUG": "0",  # DEBUG would keep every query in memory
-        "FOODFLOW_VAR_DIR": var_dir,
-        "CELERY_BROKER_URL": "",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, str(Path(script).resolve()), *passed]
-    return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
-
-
-def run_postgres(*, var_dir: str, passed: list[str], script: str, name: str) -> int:
-    """The child on a fresh PostgreSQL database, dropped afterwards; a NOTE when unreachable."""
-    try:
-        import psycopg
-
-        admin = psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=3)
-    except Exception as error:  # any failure to connect means: no PostgreSQL here
-        print(f"NOTE PostgreSQL is not reachable at {POSTGRES_SERVER} ({error.__class__.__name__}): skipped")
-        return 0
-    database = f"foodflow_bench_{name}_{os.getpid()}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-        try:
-            return run_child("postgres", f"{POSTGRES_SERVER}/{database}", var_dir=var_dir, passed=passed, script=script)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def database_size() -> int:

@@ -22,7 +22,8 @@ import sys
 import tempfile
 import time
 
-from generate import CHILD_ENV, ROOT, database_size, generate, run_child, run_postgres
+from _harness import CHILD_ENV, ROOT, run_child, run_postgres
+from generate import database_size, generate
 
 TARGET_MS = 50.0
 LOTS = 20

@@ -87,10 +87,15 @@ def logout_record(*, user: User, ip_address: str | None = None) -> None:
     audit_record(action="auth.logout", actor=user, obj=user, ip_address=ip_address)
 
 
-def user_managers():
-    """Active users who may manage users (roles are few: filter them in Python, portably)."""
-    role_ids = [role.pk for role in Role.objects.all() if USERS_MANAGE in (role.permissions or ())]
+def users_with_perm(code: str):
+    """Active users whose roles grant ``code`` (roles are few: filter them in Python, portably)."""
+    role_ids = [role.pk for role in Role.objects.all() if code in (role.permissions or ())]
     return User.objects.filter(is_active=True, roles__in=role_ids).distinct()
+
+
+def user_managers():
+    """Active users who may manage users."""
+    return users_with_perm(USERS_MANAGE)
 
 
 def user_unlock(*, user: User, by) -> User:

@@ -308,15 +308,21 @@ def stock_reserve(
     return ReservationResult(plan=plan, reservations=reservations)
 
 
-def _locked_reservation(reservation: Reservation) -> Reservation:
+def _locked_reservation(reservation: Reservation, *, active: bool = True) -> Reservation:
+    """The reservation locked (with its lot); refused unless active when ``active``."""
     locked = Reservation.objects.select_for_update().select_related("lot").get(pk=reservation.pk)
+    if active:
+        _require_active(locked)
+    return locked
+
+
+def _require_active(locked: Reservation) -> None:
     if locked.status != Reservation.Status.ACTIVE:
         raise StockRuleBroken(
             _("The reservation %(reference)s is no longer active."),
             code="reservation_closed",
             reference=locked.reference,
         )
-    return locked
 
 
 def _close_part(reservation: Reservation, quantity, *, closed_status: str) -> Decimal:
@@ -357,7 +363,8 @@ def stock_issue(*, by, reservation: Reservation, quantity=None, reference: str =
     with transaction.atomic():
         balance = _locked_balance(lot=reservation.lot, warehouse=reservation.warehouse)
         # the lot first: a recall releases its reservations, and the reason to tell is the recall
-        lot = Lot.objects.get(pk=reservation.lot_id)
+        locked = _locked_reservation(reservation, active=False)
+        lot = locked.lot
         if lot.status != "available" or lot.expiry_date <= timezone.localdate():
             raise StockRuleBroken(
                 _("Lot %(lot)s may not be shipped: it is %(status)s."),
@@ -365,7 +372,7 @@ def stock_issue(*, by, reservation: Reservation, quantity=None, reference: str =
                 lot=lot.lot_number,
                 status=lot.get_status_display(),
             )
-        locked = _locked_reservation(reservation)
+        _require_active(locked)
         issued = _close_part(locked, quantity, closed_status=Reservation.Status.ISSUED)
         return _move(
             balance=balance,

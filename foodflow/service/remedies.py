@@ -213,13 +213,10 @@ def complaint_credit_request(*, by, complaint: Complaint, kind: str, amount, rea
 
 
 def _finance() -> list:
-    from foodflow.accounts.models import User
+    from foodflow.accounts.services import users_with_perm
+    from foodflow.sales.permissions import RECEIVABLES
 
-    return [
-        user
-        for user in User.objects.filter(is_active=True, roles__isnull=False).distinct()
-        if can_manage_receivables(user)
-    ]
+    return list(users_with_perm(RECEIVABLES))
 
 
 def _credit_approved(remedy: Remedy, by) -> None:

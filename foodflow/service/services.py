@@ -145,6 +145,54 @@ def complaint_log(
     return complaint
 
 
+# what a consumer reports is triaged by what it is about: food safety first
+PUBLIC_SEVERITY = {"foreign_matter": "high", "quality": "high", "expiry": "high"}
+
+
+def complaint_from_public_form(
+    *,
+    category: str,
+    description: str,
+    contact_name: str,
+    contact_phone: str,
+    company: str = "",
+    delivery_number: str = "",
+    lot_number: str = "",
+) -> Complaint:
+    """A complaint from the public form (no login). The delivery note's number (from its QR
+    code or typed) links the complaint to that delivery; a lot number is unique per product
+    only, so the delivery's own lot is taken first. Unknown numbers are refused by field."""
+    from foodflow.inventory.models import Lot
+    from foodflow.sales.models import Delivery
+
+    errors, delivery, lot = {}, None, None
+    delivery_number, lot_number = (delivery_number or "").strip(), (lot_number or "").strip()
+    if delivery_number:
+        delivery = Delivery.objects.select_related("order", "customer").filter(number=delivery_number).first()
+        if delivery is None:
+            errors["delivery_number"] = [_("We do not know this delivery note number. Check it, or leave it empty.")]
+    if lot_number:
+        lots = Lot.objects.select_related("product").filter(lot_number=lot_number)
+        lot = (lots.filter(delivery_lines__delivery=delivery).first() if delivery else None) or lots.first()
+        if lot is None:
+            errors["lot_number"] = [_("We do not know this lot number. Check it, or leave it empty.")]
+    if errors:
+        raise ValidationFailed(_("Check the numbers you gave."), code="unknown_number", fields=errors)
+    if (company or "").strip():
+        description = f"{company.strip()}: {description}"
+    return complaint_log(
+        by=None,
+        channel=Complaint.Channel.PUBLIC_FORM,
+        category=category,
+        severity=PUBLIC_SEVERITY.get(category, Severity.MEDIUM),
+        description=description,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        delivery=delivery,
+        lot=lot,
+    )
+
+
 def _require(by, complaint: Complaint) -> None:
     if by is not None and not can_manage_complaint(by, complaint):
         raise PermissionDeniedError()

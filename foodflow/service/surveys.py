@@ -142,8 +142,9 @@ def _asked_since(customer) -> SurveyInvitation | None:
 
 def _lock_customer(customer) -> None:
     # Two senders (the daily job and a closing complaint, or two clicks) must not both find
-    # the customer quiet and both ask: the customer's row serialises them.
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    # the customer quiet and both ask: the customer's row serialises them. NO KEY UPDATE on
+    # PostgreSQL, so orders and deliveries that reference the customer are not blocked.
+    Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").first()
 
 
 def _mail_link(*, contact, link: str, invitation: SurveyInvitation) -> None:

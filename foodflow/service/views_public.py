@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from foodflow.core.errors import ValidationFailed
+from foodflow.core.forms import form_show_error
 
 from .forms_public import ComplaintFromDeliveryNoteForm
 from .surveys import SurveyLinkRefused, invitation_for, survey_answer
@@ -59,8 +60,6 @@ def survey_view(request, token: str):
 # --- the public complaint form -----------------------------------------------------------------------
 
 PUBLIC_LIMIT = 5  # complaints per address and hour
-# what a consumer reports decides how fast we must answer
-PUBLIC_SEVERITY = {"foreign_matter": "high", "quality": "high", "expiry": "high"}
 
 
 def _rate_limited(request) -> bool:
@@ -81,10 +80,7 @@ def _rate_limited(request) -> bool:
 def complaint_form_view(request):
     from django.urls import reverse
 
-    from foodflow.inventory.models import Lot
-    from foodflow.sales.models import Delivery
-
-    from .services import complaint_log
+    from .services import complaint_from_public_form
 
     # a QR code on a delivery note opens the form with its number and first lot filled in
     initial = {"lot_number": request.GET.get("lot", "")[:64], "delivery_number": request.GET.get("delivery", "")[:32]}
@@ -101,40 +97,20 @@ def complaint_form_view(request):
             data = form.cleaned_data
             if data["website"]:  # a bot: answered like a person, nothing stored
                 return render(request, "service/public/complaint_done.html", {"number": ""})
-            delivery_number, delivery = data["delivery_number"].strip(), None
-            if delivery_number:
-                delivery = Delivery.objects.select_related("order", "customer").filter(number=delivery_number).first()
-                if delivery is None:
-                    form.add_error(
-                        "delivery_number", _("We do not know this delivery note number. Check it, or leave it empty.")
-                    )
-            lot_number, lot = data["lot_number"].strip(), None
-            if lot_number:
-                lots = Lot.objects.select_related("product").filter(lot_number=lot_number)
-                # a lot number is unique per product only: the delivery's own lot first
-                lot = (lots.filter(delivery_lines__delivery=delivery).first() if delivery else None) or lots.first()
-                if lot is None:
-                    form.add_error("lot_number", _("We do not know this lot number. Check it, or leave it empty."))
-            if not form.errors:
-                description = data["description"]
-                if data["company"]:
-                    description = f"{data['company']}: {description}"
-                try:
-                    complaint = complaint_log(
-                        by=None,
-                        channel="public_form",
-                        category=data["category"],
-                        severity=PUBLIC_SEVERITY.get(data["category"], "medium"),
-                        description=description,
-                        contact_name=data["contact_name"],
-                        contact_phone=data["contact_phone"],
-                        delivery=delivery,
-                        lot=lot,
-                    )
-                except ValidationFailed as error:
-                    form.add_error(None, error.message)
-                else:
-                    return render(request, "service/public/complaint_done.html", {"number": complaint.number})
+            try:
+                complaint = complaint_from_public_form(
+                    category=data["category"],
+                    description=data["description"],
+                    contact_name=data["contact_name"],
+                    contact_phone=data["contact_phone"],
+                    company=data["company"],
+                    delivery_number=data["delivery_number"],
+                    lot_number=data["lot_number"],
+                )
+            except ValidationFailed as error:
+                form_show_error(form, error)
+            else:
+                return render(request, "service/public/complaint_done.html", {"number": complaint.number})
     return render(
         request,
         "service/public/complaint_form.html",
