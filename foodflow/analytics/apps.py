@@ -8,4 +8,11 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analysis and performance")
 
     def ready(self):
+        from foodflow.catalog.signals import product_recategorised
+        from foodflow.sales.workflows import ORDER_FLOW
+
         from . import permissions  # noqa: F401  (the codes and their default grants)
+        from .rollup import order_moved, product_recategorised_receiver
+
+        ORDER_FLOW.listen(order_moved)  # the sales figures change in the order's own transaction
+        product_recategorised.connect(product_recategorised_receiver, dispatch_uid="analytics.recategorised")

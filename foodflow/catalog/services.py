@@ -17,6 +17,7 @@ from foodflow.core.vocab import Channel, Storage, Tier
 
 from .models import Allergen, Brand, Category, PriceList, PriceListItem, Product, ProductFamily
 from .permissions import can_manage_prices, can_manage_products
+from .signals import product_recategorised
 
 VAT_RATES = (Decimal("0.13"), Decimal("0.09"), Decimal("0.06"), Decimal("0.00"))
 DEFAULT_EXPIRY_WARNING_DAYS = 30
@@ -208,6 +209,13 @@ def product_update(*, by, product: Product, **fields) -> Product:
             locked.updated_by = acting_user(by)
             locked.save(update_fields=[*(k for k in changes), "updated_by", "updated_at"])
             audit_record(action="catalog.product_updated", actor=by, obj=locked, changes=changes)
+            if "category" in changes:
+                product_recategorised.send(
+                    sender=Product,
+                    product_id=locked.pk,
+                    old_category_id=current["category"].pk if current["category"] else None,
+                    new_category_id=locked.category_id,
+                )
     return locked
 
 

@@ -41,6 +41,8 @@ class Workflow:
     transitions: list[Transition]
     state_field: str = "state"
     _by_action: dict[str, Transition] = field(init=False, repr=False)
+    # called inside the transaction of every transition: (document, from state, to state)
+    listeners: list[Callable[[models.Model, str, str], None]] = field(default_factory=list, repr=False)
 
     def __post_init__(self):
         self._by_action = {}
@@ -54,6 +56,12 @@ class Workflow:
         if self.initial not in self.states:
             raise ValueError(f"{self.name} starts in unknown state {self.initial}")
         REGISTRY[self.name] = self
+
+    def listen(self, listener: Callable[[models.Model, str, str], None]) -> None:
+        """Run ``listener(document, from_state, to_state)`` in the transaction of each move (the
+        sales figures' summary tables change in the same commit as the order)."""
+        if listener not in self.listeners:
+            self.listeners.append(listener)
 
     def choices(self) -> list[tuple[str, Any]]:
         return list(self.states.items())
@@ -133,6 +141,8 @@ def transition(
                 setattr(locked, name, value)
                 fields.add(name)
         locked.save(update_fields=sorted(fields))
+        for listener in workflow.listeners:
+            listener(locked, current, step.target)
 
         label = object_label(locked)
         now = timezone.now()
