@@ -1,4 +1,4 @@
-"""The sales figures' data path: a fact per counted order and four summary tables.
+"""The sales figures' data path: a fact per counted order and three summary tables.
 
 Revenue is the net amount (tax included) of the lines of *counted* orders — orders that were
 confirmed and are neither cancelled, superseded nor returned to sales — by order date. Every
@@ -17,8 +17,8 @@ that the summary rows have a total key for ``INSERT … ON CONFLICT``; names are
 few rows shown.
 
 Sizes at 1,000,000 order lines (3 years, 10,000 customers, 500 products, 50 reps): 277,000 facts,
-117,000 customer-months, 31,000 rep-category-months, 18,000 product-months, 181,000
-segment-days.
+117,000 customer-months, 31,000 rep-category-months and 99,000 product-region-months.
+The facts themselves serve the daily and weekly figures and any range that is not whole months.
 """
 
 from __future__ import annotations
@@ -129,33 +129,10 @@ class ProductMonth(Measures):
         return f"{self.month:%Y-%m} product {self.product_id}"
 
 
-class SegmentDay(Measures):
-    """Per day, rep and the customers' segment: the daily and weekly trends."""
-
-    day = models.DateField(_("day"))
-    rep_id = models.IntegerField(_("rep"))
-    team_id = models.IntegerField(_("team"))
-    region_id = models.IntegerField(_("region"))
-    channel = models.CharField(_("channel"), max_length=16)
-    tier = models.CharField(_("tier"), max_length=1)
-    orders = models.IntegerField(_("orders"), default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "rep_id", "team_id", "region_id", "channel", "tier"], name="segment_day_key"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.day} rep {self.rep_id}"
-
-
-SUMMARIES = (CustomerMonth, RepCategoryMonth, ProductMonth, SegmentDay)
+SUMMARIES = (CustomerMonth, RepCategoryMonth, ProductMonth)
 # each summary's key (its unique constraint), by model name (migrations see historical models)
 KEYS = {
     "CustomerMonth": ("month", "customer_id", "rep_id", "team_id", "region_id", "channel", "tier"),
     "RepCategoryMonth": ("month", "rep_id", "team_id", "region_id", "category_id"),
     "ProductMonth": ("month", "product_id", "region_id"),
-    "SegmentDay": ("day", "rep_id", "team_id", "region_id", "channel", "tier"),
 }

@@ -111,7 +111,7 @@ def cents(value: Decimal) -> int:
 
 
 def _apply(fact, parts: list[tuple], *, sign: int) -> None:
-    from .models import CustomerMonth, ProductMonth, RepCategoryMonth, SegmentDay
+    from .models import CustomerMonth, ProductMonth, RepCategoryMonth
 
     totals = tuple(getattr(fact, name) for name in MEASURES)
     segment = (fact.rep_id, fact.team_id, fact.region_id, fact.channel, fact.tier)
@@ -133,7 +133,6 @@ def _apply(fact, parts: list[tuple], *, sign: int) -> None:
         [((fact.month, product, fact.region_id), tuple(measures)) for product, _c, *measures in parts],
         sign,
     )
-    _bump(SegmentDay, [((fact.day, *segment), (*totals, 1))], sign)
 
 
 def _bump(model, rows: list[tuple[tuple, tuple]], sign: int) -> None:
@@ -202,8 +201,6 @@ REBUILD_SUMMARIES = {
         GROUP BY f.month, f.rep_id, f.team_id, f.region_id, COALESCE(p.{product.category}, 0)""",
     "ProductMonth": """SELECT f.month, l.{line.product}, f.region_id, {line_sums} {fact_lines}
         GROUP BY f.month, l.{line.product}, f.region_id""",
-    "SegmentDay": """SELECT f.day, f.rep_id, f.team_id, f.region_id, f.channel, f.tier, {fact_sums}
-        FROM {fact} f GROUP BY f.day, f.rep_id, f.team_id, f.region_id, f.channel, f.tier""",
 }
 
 
