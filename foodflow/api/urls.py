@@ -3,6 +3,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from foodflow.accounts import api as accounts_api
+from foodflow.analytics import api as analytics_api
+from foodflow.analytics import api_finance as analytics_api_finance
+from foodflow.analytics import api_monitoring as analytics_api_monitoring
+from foodflow.analytics import api_targets as analytics_api_targets
 from foodflow.catalog import api as catalog_api
 from foodflow.contracts import api as contracts_api
 from foodflow.crm import api as crm_api
@@ -64,6 +68,9 @@ router.register("contract-review-queue", contracts_api.ContractReviewQueueViewSe
 router.register("complaints", service_api.ComplaintViewSet, basename="complaint")
 router.register("recalls", service_api.RecallViewSet, basename="recall")
 for part in (api_surveys, api_settings, api_feedback):
+    part.register(router)
+# analysis and performance
+for part in (analytics_api, analytics_api_targets, analytics_api_monitoring, analytics_api_finance):
     part.register(router)
 
 urlpatterns = [

@@ -214,6 +214,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "foodflow.contracts.tasks.risk_evaluate",
         "schedule": crontab(hour=6, minute=30),
     },
+    "analytics-overstay-alerts": {
+        "task": "foodflow.analytics.tasks.overstay_alerts",
+        "schedule": crontab(minute=5),
+    },
+    "analytics-monthly-report": {
+        "task": "foodflow.analytics.tasks.monthly_report",
+        "schedule": crontab(hour=6, minute=45, day_of_month=1),
+    },
     "crm-retier-customers": {
         "task": "foodflow.crm.tasks.retier_customers",
         "schedule": crontab(hour=2, minute=0, day_of_month=1),

@@ -1,0 +1,5 @@
+"""API of process monitoring. (Helper A.)"""
+
+
+def register(router) -> None:
+    pass

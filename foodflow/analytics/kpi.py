@@ -1,0 +1,1 @@
+"""KPI appraisal: schemes, metric values, scorecards, rewards and penalties, review meetings. (Helper B.)"""

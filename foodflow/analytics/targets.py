@@ -1,0 +1,1 @@
+"""Sales targets: setting them, and their completion, gap, pace and forecast. (Helper B.)"""

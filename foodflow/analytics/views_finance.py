@@ -1,0 +1,3 @@
+"""Pages of the receivables and service figures. (Helper C.)"""
+
+urlpatterns: list = []

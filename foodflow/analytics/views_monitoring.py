@@ -1,0 +1,3 @@
+"""Pages of process monitoring. (Helper A.)"""
+
+urlpatterns: list = []

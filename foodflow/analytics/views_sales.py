@@ -1,0 +1,3 @@
+"""Pages of the sales figures and the dashboards."""
+
+urlpatterns: list = []

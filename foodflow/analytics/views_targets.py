@@ -1,0 +1,3 @@
+"""Pages of targets and KPI appraisal. (Helper B.)"""
+
+urlpatterns: list = []
