@@ -238,17 +238,20 @@ def periods(date_from: date, date_to: date, grain: str) -> list[date]:
 # --- the figures ------------------------------------------------------------------------------------
 
 
-def revenue(slice_: Slice, dimension: str = "period", *, grain: str = "month") -> list[Row]:
+def revenue(
+    slice_: Slice, dimension: str = "period", *, grain: str = "month", limit: int | None = None, smallest: bool = False
+) -> list[Row]:
     """One row per value of ``dimension`` (per period of ``grain`` for "period"), with labels;
     periods are all listed (zero where nothing was sold), other dimensions only where sold,
-    largest revenue first."""
+    largest revenue first (``smallest``: smallest first), the first ``limit`` of them."""
     if dimension not in DIMENSIONS:
         raise ValidationFailed(
             _("Unknown dimension."), code="unknown_dimension", fields={"by": [_("Unknown dimension.")]}
         )
     if grain not in GRAINS:
         raise ValidationFailed(_("Unknown period."), code="unknown_grain", fields={"grain": [_("Unknown period.")]})
-    rows = _grouped(slice_, dimension, grain)
+    ordered = dimension not in ("period", "top_category")
+    rows = _grouped(slice_, dimension, grain, limit=limit if ordered else None, smallest=smallest)
     if dimension == "top_category":
         rows = _fold(rows, _top_categories())
     _label(rows, dimension, grain)
@@ -265,7 +268,8 @@ def revenue(slice_: Slice, dimension: str = "period", *, grain: str = "month") -
             )
             for start in periods(slice_.date_from, slice_.date_to, grain)
         ]
-    return sorted(rows, key=lambda row: (-row.amount_cents, str(row.label)))
+    rows.sort(key=lambda row: (row.amount_cents if smallest else -row.amount_cents, str(row.label)))
+    return rows[:limit] if limit else rows
 
 
 def totals(slice_: Slice) -> Row:
@@ -304,8 +308,9 @@ def _growth(row: Row, base: Row | None) -> Decimal | None:
 
 def ranking(slice_: Slice, dimension: str, *, size: int = 10) -> tuple[list[Row], list[Row]]:
     """The top and the bottom ``size`` of a dimension by revenue (bottom: the smallest sellers)."""
-    rows = [row for row in revenue(slice_, dimension) if row.amount_cents > 0]
-    return rows[:size], list(reversed(rows[-size:])) if len(rows) > size else []
+    top = revenue(slice_, dimension, limit=size)
+    bottom = revenue(slice_, dimension, limit=size, smallest=True) if len(top) == size else []
+    return top, [row for row in bottom if row.key not in {r.key for r in top}]
 
 
 def mix(slice_: Slice, dimension: str = "top_category") -> list[Row]:
@@ -381,27 +386,33 @@ LINE_SUMS = {
 
 
 def _source(slice_: Slice, dimension: str | None, grain: str) -> str:
-    by_line = dimension in LINE_DIMENSIONS or slice_.category or slice_.product
+    """The table that answers: the smallest one that carries the dimension and every filter."""
     monthly = slice_.whole_months and not (dimension == "period" and grain in ("day", "week"))
-    if by_line:
-        about_products = dimension == "product" or slice_.product
-        if monthly and not (slice_.channel or slice_.tier or slice_.customer):
-            if about_products and slice_.reps is None and not (slice_.rep or slice_.team or slice_.category):
-                return "product_month"
-            if not about_products:
-                return "rep_category_month"
-        return "lines"
-    return "customer_month" if monthly else "facts"
+    if not (dimension in LINE_DIMENSIONS or slice_.category or slice_.product):
+        return "customer_month" if monthly else "facts"
+    if monthly and not (slice_.channel or slice_.tier or slice_.customer):
+        grouped_by = dimension or "period"
+        if not slice_.product and grouped_by in ("category", "top_category", "period", "rep", "team", "region"):
+            return "rep_category_month"
+        if (
+            grouped_by in ("product", "period", "region")
+            and slice_.reps is None
+            and not (slice_.rep or slice_.team or slice_.category)
+        ):
+            return "product_month"
+    return "lines"
 
 
-def _grouped(slice_: Slice, dimension: str | None, grain: str) -> list[Row]:
+def _grouped(
+    slice_: Slice, dimension: str | None, grain: str, *, limit: int | None = None, smallest: bool = False
+) -> list[Row]:
     source = _source(slice_, dimension, grain)
     model, prefix, sums = {
         "customer_month": (CustomerMonth, "", SUMS),
         "facts": (OrderFact, "", SUMS),
         "rep_category_month": (RepCategoryMonth, "", SUMS),
         "product_month": (ProductMonth, "", SUMS),
-        "lines": (OrderFact.order.field.related_model.lines.rel.related_model, "order__analytics_fact__", LINE_SUMS),
+        "lines": (_order_line_model(), "order__analytics_fact__", LINE_SUMS),
     }[source]
     queryset = _filtered(model.objects.all(), slice_, source)
     aggregates = dict(sums)
@@ -413,7 +424,11 @@ def _grouped(slice_: Slice, dimension: str | None, grain: str) -> list[Row]:
         values = queryset.aggregate(**aggregates)
         return [_row(None, values)] if values["lines"] else []
     group = _group_expression(dimension, grain, source, prefix)
-    rows = queryset.annotate(group_key=group).values("group_key").annotate(**aggregates).order_by()
+    rows = queryset.annotate(group_key=group).values("group_key").annotate(**aggregates)
+    if limit:
+        rows = rows.order_by("amount_cents" if smallest else "-amount_cents", "group_key")[:limit]
+    else:
+        rows = rows.order_by()
     return [_row(row["group_key"], row) for row in rows]
 
 
@@ -557,3 +572,9 @@ def labels(dimension: str, keys, *, grain: str = "month") -> dict:
         choices = dict((Channel if dimension == "channel" else Tier).choices)
         return {key: str(choices.get(key, key)) for key in keys}
     return {}
+
+
+def _order_line_model():
+    from foodflow.sales.models import OrderLine
+
+    return OrderLine
