@@ -294,13 +294,14 @@ def trend(slice_: Slice, *, grain: str = "month") -> list[Row]:
     shown = [row for key, row in rows.items() if key >= start]
     for row in shown:
         before, year_ago = rows.get(add_months(row.key, -step)), rows.get(add_months(row.key, -12))
-        row.extra["mom_pct"] = _growth(row, before)
-        row.extra["yoy_pct"] = _growth(row, year_ago)
+        row.extra["mom_pct"] = growth(row, before)
+        row.extra["yoy_pct"] = growth(row, year_ago)
         row.extra["revenue_year_ago"] = year_ago.amount if year_ago else None
     return shown
 
 
-def _growth(row: Row, base: Row | None) -> Decimal | None:
+def growth(row: Row, base: Row | None) -> Decimal | None:
+    """The change of revenue from ``base`` to ``row`` in % (None without a base)."""
     if base is None or not base.amount_cents:
         return None
     return (Decimal(row.amount_cents - base.amount_cents) / base.amount_cents * 100).quantize(Decimal("0.1"))
@@ -578,3 +579,35 @@ def _order_line_model():
     from foodflow.sales.models import OrderLine
 
     return OrderLine
+
+
+# --- the documents behind a figure -----------------------------------------------------------------
+
+
+def documents(slice_: Slice):
+    """The order lines (when the slice is about products or categories) or the counted orders
+    behind the figures of ``slice_``: the drill-down lists them, and their sum is the figure."""
+    if slice_.category or slice_.product:
+        queryset = _filtered(_order_line_model().objects.all(), slice_, "lines")
+        return queryset.select_related("order__customer", "order__owner", "product").order_by(
+            "-order__ordered_on", "order_id", "position"
+        )
+    return (
+        _filtered(OrderFact.objects.all(), slice_, "facts")
+        .select_related("order__customer", "order__owner")
+        .order_by("-day", "-order_id")
+    )
+
+
+def drill(slice_: Slice, dimension: str, key, *, grain: str = "month") -> Slice:
+    """The slice of one row of a figure table: the period narrowed, or the dimension fixed."""
+    if dimension == "period":
+        start = max(key, slice_.date_from)
+        following = periods(key, key, grain)[0]
+        end = {
+            "day": following,
+            "week": following + timedelta(days=6),
+        }.get(grain) or add_months(following, {"month": 1, "quarter": 3, "year": 12}[grain]) - timedelta(days=1)
+        return replace(slice_, date_from=start, date_to=min(end, slice_.date_to))
+    name = {"top_category": "category"}.get(dimension, dimension)
+    return replace(slice_, **{name: key})

@@ -4,9 +4,16 @@ from django.utils.translation import gettext_lazy as _
 
 from foodflow.core.menu import MenuLink
 
-from .permissions import can_view_process
+from .permissions import can_view_process, can_view_sales
 
 LINKS: tuple = (
+    MenuLink(
+        _("Sales analysis"),
+        "analytics:sales",
+        "ti-chart-histogram",
+        can_view_sales,
+        _("Revenue, margin, orders and customers by period, region, channel, tier, product line, product and rep."),
+    ),
     MenuLink(
         _("Process map and standards"),
         "analytics:process",
