@@ -50,10 +50,13 @@ def run_postgres(*, var_dir: str, passed: list[str], script: str, name: str) -> 
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def run_both(*, script: str, passed: list[str], name: str) -> int:
-    """The child on SQLite, then on PostgreSQL; non-zero when either failed."""
+def run_both(*, script: str, passed: list[str], name: str, results: list[str] | None = None) -> int:
+    """The child on SQLite, then on PostgreSQL; non-zero when either failed. ``results``: the
+    texts the children left in files named ``result-*`` of their shared var folder."""
     failed = 0
     with tempfile.TemporaryDirectory(prefix="foodflow-bench-") as tmp:
         failed |= run_child("sqlite", f"sqlite:///{tmp}/bench.sqlite3", var_dir=tmp, passed=passed, script=script)
         failed |= run_postgres(var_dir=tmp, passed=passed, script=script, name=name)
+        if results is not None:
+            results.extend(path.read_text() for path in sorted(Path(tmp).glob("result-*")))
     return failed

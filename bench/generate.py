@@ -367,6 +367,7 @@ def generate(
             state.stock_write()
             state.sequences()
             writer_reset_sequences(writer)
+            state.summaries()
             begun = time.perf_counter()
         log(f"# generated: committed in {time.perf_counter() - begun:.1f} s", flush=True)
     finally:
@@ -1254,6 +1255,15 @@ class _Company:
         )
         self.step(f"{len(moves):,} receipts and balances")
 
+    def summaries(self) -> None:
+        """The sales figures' facts and summary tables, built from the orders just written the
+        way the application's repair tool builds them (``foodflow.analytics.rollup``)."""
+        from foodflow.analytics.rollup import rollup_rebuild
+
+        for table, count in rollup_rebuild().items():
+            self.summary.rows[table] += count
+        self.step("sales summaries (facts, customer-, rep-category- and product-months)")
+
     def sequences(self) -> None:
         """The numbers go on where the history stops (number_next takes the next one)."""
         from foodflow.core.models import DocumentSequence
@@ -1313,6 +1323,17 @@ def verify(*, foreign_keys: bool = False) -> None:
             .filter(Q(difference__gt=Decimal("0.005")) | Q(difference__lt=Decimal("-0.005")))
             .count()
         )
+    # the sales summaries add up to the counted orders' lines (integer cents: exact)
+    from foodflow.analytics.models import CustomerMonth, OrderFact, ProductMonth, RepCategoryMonth
+
+    counted = OrderFact.objects.aggregate(cents=Sum("amount_cents"), n=Count("order_id"))
+    for model in (CustomerMonth, RepCategoryMonth, ProductMonth):
+        problems[f"{model.__name__} not the facts' sum"] = int(
+            model.objects.aggregate(cents=Sum("amount_cents"))["cents"] != counted["cents"]
+        )
+    problems["counted orders without a fact"] = (
+        SalesOrder.objects.filter(state__in=("confirmed", "delivered", "completed")).count() - counted["n"]
+    )
     problems["delivered order without one delivery"] = (
         SalesOrder.objects.filter(state__in=("delivered", "completed"))
         .annotate(n=Count("deliveries"))
