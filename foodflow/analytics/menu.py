@@ -5,8 +5,16 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.core.menu import MenuLink
 
 from .permissions import can_view_process, can_view_sales
+from .views_dashboards import dashboards_for
 
 LINKS: tuple = (
+    MenuLink(
+        _("Dashboards"),
+        "analytics:dashboard",
+        "ti-layout-dashboard",
+        lambda user: bool(dashboards_for(user)),
+        _("The figures of one's role at a glance: sales, targets, receivables, service and the process."),
+    ),
     MenuLink(
         _("Sales analysis"),
         "analytics:sales",
