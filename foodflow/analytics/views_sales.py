@@ -10,13 +10,14 @@ from django.urls import path
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from foodflow.core.audit import audit_record
 from foodflow.core.errors import ValidationFailed
 from foodflow.core.exports import xlsx_response
-from foodflow.core.views import require
+from foodflow.core.views import client_ip, require
 
 from . import charts, figures
 from .figures import DEFINITIONS, DIMENSIONS, GRAINS, LINE_DIMENSIONS
-from .permissions import can_view_sales
+from .permissions import can_view_sales, scope_reps
 from .query import default_range, slice_from
 
 PER_PAGE = 50
@@ -152,7 +153,50 @@ def documents_view(request):
     )
 
 
+def _report_month(request):
+    """The month asked for (YYYY-MM), or last month; a bad value is last month with an error."""
+    from datetime import date
+
+    from .report import last_month
+
+    raw = (request.GET.get("month") or "").strip()
+    if not raw:
+        return last_month(), None
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        return date(year, month, 1), None
+    except ValueError:
+        return last_month(), _("Enter a month as YYYY-MM.")
+
+
+@require(can_view_sales)
+def monthly_report_view(request):
+    from django.http import HttpResponse
+
+    from . import report
+
+    month, error = _report_month(request)
+    kind = request.GET.get("format")
+    if kind in ("xlsx", "pdf") and not error:
+        built = report.report_build(month, scope_reps(request.user))
+        if kind == "xlsx":
+            content, content_type = report.report_workbook(built), report.report_workbook_type()
+        else:
+            content, content_type = report.report_pdf(built), "application/pdf"
+        audit_record(
+            action="analytics.monthly_report_downloaded",
+            actor=request.user,
+            changes={"month": built.label, "format": kind},
+            ip_address=client_ip(request),
+        )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{report.report_filename(built, kind)}"'
+        return response
+    return render(request, "analytics/monthly_report.html", {"month": month, "error": error})
+
+
 urlpatterns = [
+    path("report/", monthly_report_view, name="monthly_report"),
     path("sales/", sales_view, name="sales"),
     path("sales/export/", sales_export_view, name="sales_export"),
     path("sales/documents/", documents_view, name="sales_documents"),
