@@ -76,8 +76,26 @@ def sales_view(request):
             "definitions": DEFINITIONS,
             "export_query": params.urlencode(),
             "filters": _filter_labels(slice_),
+            "choices": _choices(),
         },
     )
+
+
+def _choices() -> dict:
+    """The options of the filter selects: regions, channels, tiers and product lines."""
+    from foodflow.accounts.models import OrgUnit
+    from foodflow.catalog.models import Category
+    from foodflow.core.vocab import Channel, Tier
+
+    lines = Category.objects.filter(parent__isnull=True).order_by("name")
+    return {
+        "region": [(str(pk), name) for pk, name in OrgUnit.objects.filter(kind="region").values_list("pk", "name")],
+        "channel": [(value, str(label)) for value, label in Channel.choices],
+        "tier": [(value, str(label)) for value, label in Tier.choices],
+        "category": [
+            (str(pk), str(figures.labels("category", [pk]).get(pk, ""))) for pk in lines.values_list("pk", flat=True)
+        ],
+    }
 
 
 def _filter_labels(slice_) -> list[tuple[str, str, str]]:

@@ -14,6 +14,7 @@ from foodflow.accounts.models import OrgUnit, Role, User
 from foodflow.accounts.roles import builtin_roles_ensure
 from foodflow.core.notifications import WELCOME, notify
 from foodflow.inventory.watch import expiry_watch_run
+from foodflow.web.demo_analytics import analytics_seed
 from foodflow.web.demo_contracts import contracts_seed
 from foodflow.web.demo_crm import crm_seed
 from foodflow.web.demo_sales import sales_counts, sales_seed
@@ -89,6 +90,8 @@ def demo_seed(*, stdout=None) -> dict:
     # the desk made sales documents too (a replacement order and its delivery, a return,
     # credit notes): the sales figures are those of the demo as it stands
     sales = sales_counts()
+    # the sales figures of that history, targets and the reps' appraisal
+    analytics = analytics_seed()
     # what the daily job would have done by now: expire past lots, warn about near-expiry ones
     watch = expiry_watch_run()
     if stdout:
@@ -104,9 +107,18 @@ def demo_seed(*, stdout=None) -> dict:
             f"{sales['orders']} sales orders, {sales['deliveries']} deliveries, {sales['receivables']} receivables, "
             f"{sales['payments']} payments, {sales['returns']} returns; {service['complaints']} complaints, "
             f"{service['remedies']} remedies, {service['recalls']} recalls, {service['responses']} survey answers, "
-            f"{service['revisits']} revisits, {service['suggestions']} suggestions"
+            f"{service['revisits']} revisits, {service['suggestions']} suggestions; "
+            f"{analytics['facts']} orders in the sales figures"
         )
-    return {"units": units, "users": users, "stock": stock, "crm": crm, "sales": sales, "service": service}
+    return {
+        "units": units,
+        "users": users,
+        "stock": stock,
+        "crm": crm,
+        "sales": sales,
+        "service": service,
+        "analytics": analytics,
+    }
 
 
 def _seed_org_units() -> dict[str, OrgUnit]:
