@@ -11,7 +11,7 @@ class AnalyticsConfig(AppConfig):
         from foodflow.catalog.signals import product_recategorised
         from foodflow.sales.workflows import ORDER_FLOW
 
-        from . import permissions  # noqa: F401  (the codes and their default grants)
+        from . import monitoring, permissions  # noqa: F401  (notification kinds; the codes and their grants)
         from .rollup import order_moved, product_recategorised_receiver
 
         ORDER_FLOW.listen(order_moved)  # the sales figures change in the order's own transaction

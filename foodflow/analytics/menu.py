@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from foodflow.core.menu import MenuLink
 
-from .permissions import can_view_process, can_view_sales
+from .permissions import can_view_finance, can_view_process, can_view_sales, can_view_service
 from .views_dashboards import dashboards_for
 
 LINKS: tuple = (
@@ -21,6 +21,39 @@ LINKS: tuple = (
         "ti-chart-histogram",
         can_view_sales,
         _("Revenue, margin, orders and customers by period, region, channel, tier, product line, product and rep."),
+    ),
+    MenuLink(
+        _("Receivables figures"),
+        "analytics:receivables_figures",
+        "ti-cash",
+        can_view_finance,
+        _(
+            "Collection rate, DSO and receivables aging by rep, region or customer, for a period within your data scope."
+        ),
+    ),
+    MenuLink(
+        _("Service figures"),
+        "analytics:service_figures",
+        "ti-mood-smile",
+        can_view_service,
+        _("Complaints per 1,000 units delivered, CSAT and NPS by rep or region, for a period within your data scope."),
+    ),
+    MenuLink(
+        _("Monthly report"),
+        "analytics:monthly_report",
+        "ti-report-analytics",
+        can_view_sales,
+        _("One month's sales figures as Excel and PDF; the company's report is e-mailed on the 1st."),
+    ),
+    MenuLink(
+        _("Process monitoring"),
+        "analytics:monitoring",
+        "ti-clock-exclamation",
+        can_view_process,
+        _(
+            "Time spent in each stage against its target, the documents over target now, bottlenecks by stage, "
+            "person and region, and the monthly trend."
+        ),
     ),
     MenuLink(
         _("Process map and standards"),

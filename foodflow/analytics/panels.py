@@ -73,7 +73,145 @@ def ranking(code, title, rows, dimension: str, slice_) -> Table:
 
 def extend(board, code: str, user, today) -> None:
     """The panels of the other figures (targets, receivables, service, monitoring) on ``board``."""
-    return None
+    from .permissions import (
+        VIEW_FINANCE,
+        VIEW_PROCESS,
+        VIEW_SERVICE,
+        can_view_finance,
+        can_view_process,
+        can_view_service,
+        scope_reps,
+    )
+
+    if code in ("finance", "manager", "director") and can_view_finance(user):
+        _receivables(board, code, scope_reps(user, VIEW_FINANCE), today)
+    if code in ("service", "director") and can_view_service(user):
+        _service(board, code, scope_reps(user, VIEW_SERVICE), today)
+    if code in ("manager", "director") and can_view_process(user):
+        _process(board, scope_reps(user, VIEW_PROCESS), today)
+
+
+def _process(board, reps, today) -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from .monitoring import breaches_now, compliance_rate
+
+    start, end = last_90_days(today)
+    url = reverse("analytics:monitoring")
+    breaches = breaches_now(reps)
+    board.cards += [
+        card(
+            "compliance",
+            _("Stages within target, last 90 days"),
+            compliance_rate(reps, start, end),
+            percent=True,
+            url=url,
+        ),
+        card("breaches", _("Documents over their stage target now"), len(breaches), url=f"{url}?tab=breaches"),
+    ]
+    board.tables.append(
+        Table(
+            "breaches",
+            _("Longest over their stage target"),
+            [_("Document"), _("Stage"), _("Hours in stage"), _("Target (hours)")],
+            [([b.label, b.stage.label, b.hours, b.target_hours], b.url) for b in breaches[:8]],
+            url=f"{url}?tab=breaches",
+            empty=_("Every document is within its stage target."),
+        )
+    )
+
+
+def last_90_days(today):
+    from datetime import timedelta
+
+    return today - timedelta(days=89), today
+
+
+def _receivables(board, code: str, reps, today) -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from . import charts
+    from .finance_figures import AGING_BUCKETS, aging, collection_by, collection_totals, dso
+
+    start, end = last_90_days(today)
+    url = reverse("analytics:receivables_figures")
+    collection = collection_totals(reps, start, end)
+    board.cards.append(card("collection", _("Collection rate, last 90 days"), collection.rate, percent=True, url=url))
+    if code == "director":
+        return
+    aged = aging(reps, today)
+    board.cards += [
+        card("dso", _("DSO (days)"), dso(reps, today), url=url),
+        card("overdue", _("Overdue receivables"), aged.total.overdue, money=True, url=url),
+    ]
+    buckets = [(str(label), aged.total.buckets[name].amount) for name, label, *_ in AGING_BUCKETS]
+    board.charts.append(
+        chart(
+            "aging",
+            _("Receivables by days overdue"),
+            charts.series_chart([label for label, _v in buckets], [(_("Open"), "bar", [v for _l, v in buckets])]),
+        )
+    )
+    rows = sorted(collection_by(reps, start, end, by="rep"), key=lambda row: row.rate if row.rate is not None else 999)
+    board.tables.append(
+        Table(
+            "collection_by_rep",
+            _("Collection by rep, last 90 days (lowest first)"),
+            [_("Rep"), _("Due"), _("Collected"), _("Rate (%)")],
+            [([row.label, row.due, row.collected, row.rate], "") for row in rows[:10]],
+            url=url,
+        )
+    )
+
+
+def _service(board, code: str, reps, today) -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from . import charts
+    from .finance_figures import (
+        complaint_rate_by,
+        complaint_totals,
+        default_range,
+        satisfaction_by,
+        satisfaction_totals,
+    )
+
+    start, end = default_range(today)
+    url = reverse("analytics:service_figures")
+    satisfaction = satisfaction_totals(reps, start, end)
+    board.cards.append(card("nps", _("NPS, last 90 days"), satisfaction.nps, url=url))
+    if code == "director":
+        return
+    complaints = complaint_totals(reps, start, end)
+    board.cards += [
+        card("csat", _("CSAT (1–5), last 90 days"), satisfaction.csat, url=url),
+        card("complaint_rate", _("Complaints per 1,000 units delivered"), complaints.rate, url=url),
+        card("complaints", _("Complaints, last 90 days"), complaints.complaints, url=url),
+    ]
+    by_region = complaint_rate_by(reps, start, end, by="region")
+    board.charts.append(
+        chart(
+            "complaint_rate",
+            _("Complaints per 1,000 units by region"),
+            charts.series_chart(
+                [row.label for row in by_region], [(_("Per 1,000 units"), "bar", [row.rate for row in by_region])]
+            ),
+        )
+    )
+    regions = satisfaction_by(reps, start, end, by="region")
+    board.charts.append(
+        chart(
+            "satisfaction",
+            _("Satisfaction by region"),
+            charts.series_chart(
+                [row.label for row in regions],
+                [
+                    (_("CSAT (1–5)"), "bar", [row.csat for row in regions]),
+                    (_("NPS"), "line", [row.nps for row in regions]),
+                ],
+            ),
+        )
+    )
 
 
 __all__ = ["Card", "Chart", "Table", "card", "chart", "extend", "field", "ranking"]

@@ -6,6 +6,7 @@ import pytest
 
 from conftest import PASSWORD
 from foodflow.analytics.tests.test_rollup import place
+from foodflow.sales.services import LineInput
 from foodflow.testing import browser as browser_steps
 
 pytestmark = [pytest.mark.browser]
@@ -14,16 +15,22 @@ DASHBOARDS = ("rep", "manager", "director", "finance", "service")
 
 
 @pytest.fixture
-def people(transactional_db, world, make_user):
+def people(transactional_db, sworld):
+    world = sworld.sales
     place(world, [(world.milk, 10), (world.yoghurt, 3)], days_ago=0)
     place(world, [(world.milk, 4)], days_ago=35)
     place(world, [(world.yoghurt, 6)], days_ago=370, by=world.manager)
+    # a delivery and a complaint about it: the service desk's figures
+    delivered = sworld.deliver(
+        sworld.reserved_order(customer=world.customer, by=world.rep, lines=[LineInput(world.milk, "8")])
+    )
+    sworld.complaint(delivery=delivered, order=delivered.order)
     return {
         "rep": world.rep,
         "manager": world.manager,
         "director": world.director,
         "finance": world.finance,
-        "service": make_user("service", unit="HQ", username="desk"),
+        "service": sworld.service,
     }
 
 
