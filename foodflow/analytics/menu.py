@@ -4,7 +4,15 @@ from django.utils.translation import gettext_lazy as _
 
 from foodflow.core.menu import MenuLink
 
-from .permissions import can_view_finance, can_view_process, can_view_sales, can_view_service
+from .permissions import (
+    can_rate_teamwork,
+    can_see_schemes,
+    can_see_scorecards,
+    can_view_finance,
+    can_view_process,
+    can_view_sales,
+    can_view_service,
+)
 from .views_dashboards import dashboards_for
 
 LINKS: tuple = (
@@ -23,13 +31,39 @@ LINKS: tuple = (
         _("Revenue, margin, orders and customers by period, region, channel, tier, product line, product and rep."),
     ),
     MenuLink(
+        _("Sales targets"),
+        "analytics:targets",
+        "ti-target",
+        can_view_sales,
+        _("Targets per rep, team, region and product line per month, quarter or year: completion, pace, forecast."),
+    ),
+    MenuLink(
+        _("KPI appraisal"),
+        "analytics:scorecards",
+        "ti-award",
+        can_see_scorecards,
+        _("Scorecards per rep and period, rewards and penalties, review meetings and history."),
+    ),
+    MenuLink(
+        _("Rate teamwork"),
+        "analytics:teamwork",
+        "ti-users-group",
+        can_rate_teamwork,
+        _("Rate your colleagues' teamwork (1–5) for the appraisal period."),
+    ),
+    MenuLink(
+        _("KPI schemes"),
+        "analytics:kpi_schemes",
+        "ti-adjustments",
+        can_see_schemes,
+        _("Weights and scoring bands of the KPI metrics."),
+    ),
+    MenuLink(
         _("Receivables figures"),
         "analytics:receivables_figures",
         "ti-cash",
         can_view_finance,
-        _(
-            "Collection rate, DSO and receivables aging by rep, region or customer, for a period within your data scope."
-        ),
+        _("Collection rate, DSO and receivables aging by rep, region or customer, within your data scope."),
     ),
     MenuLink(
         _("Service figures"),

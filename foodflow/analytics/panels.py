@@ -171,12 +171,11 @@ def _service(board, code: str, reps, today) -> None:
     from .finance_figures import (
         complaint_rate_by,
         complaint_totals,
-        default_range,
         satisfaction_by,
         satisfaction_totals,
     )
 
-    start, end = default_range(today)
+    start, end = last_90_days(today)
     url = reverse("analytics:service_figures")
     satisfaction = satisfaction_totals(reps, start, end)
     board.cards.append(card("nps", _("NPS, last 90 days"), satisfaction.nps, url=url))

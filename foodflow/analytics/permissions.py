@@ -77,6 +77,14 @@ def can_manage_schemes(user) -> bool:
     return has_perm(user, MANAGE_SCHEMES)
 
 
+def can_see_scorecards(user) -> bool:
+    return can_view_sales(user) or can_appraise(user)
+
+
+def can_see_schemes(user) -> bool:
+    return can_manage_schemes(user) or can_appraise(user)
+
+
 def scope_reps(user, code: str = VIEW_SALES) -> frozenset[int] | None:
     """The ids of the reps whose figures ``user`` may see with ``code``: None means everyone
     (scope all), an empty set no one."""

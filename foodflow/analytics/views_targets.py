@@ -38,6 +38,8 @@ from .permissions import (
     can_manage_schemes,
     can_manage_targets,
     can_rate_teamwork,
+    can_see_schemes,
+    can_see_scorecards,
     can_view_sales,
 )
 
@@ -238,14 +240,6 @@ def targets_export_view(request):
 
 
 # --- scorecards ----------------------------------------------------------------------------------
-
-
-def can_see_scorecards(user) -> bool:
-    return can_view_sales(user) or can_appraise(user)
-
-
-def can_see_schemes(user) -> bool:
-    return can_manage_schemes(user) or can_appraise(user)
 
 
 SCORECARD_SORTS = {
