@@ -83,6 +83,8 @@ def extend(board, code: str, user, today) -> None:
         scope_reps,
     )
 
+    if code in ("rep", "manager", "director"):
+        _targets(board, code, user, today)
     if code in ("finance", "manager", "director") and can_view_finance(user):
         _receivables(board, code, scope_reps(user, VIEW_FINANCE), today)
     if code in ("service", "director") and can_view_service(user):
@@ -118,6 +120,50 @@ def _process(board, reps, today) -> None:
             url=f"{url}?tab=breaches",
             empty=_("Every document is within its stage target."),
         )
+    )
+
+
+def _targets(board, code: str, user, today) -> None:
+    """This month's targets: the rep's own completion on a dial, the manager's and director's
+    targets in a table (completion, pace, forecast)."""
+    from django.utils.translation import gettext_lazy as _
+    from django.utils.translation import pgettext_lazy
+
+    from . import charts
+    from .models import SalesTarget
+    from .targets import targets_progress
+
+    month = today.replace(day=1)
+    rows = targets_progress(user, "month", month, today=today)
+    url = f"{reverse('analytics:targets')}?{urlencode({'period': 'month', 'start': month.isoformat()})}"
+    if code == "rep":
+        mine = [row for row in rows if row.target.holder == SalesTarget.Holder.REP and row.target.rep_id == user.pk]
+        if mine:
+            row = mine[0]
+            board.cards.insert(
+                0, card("target", _("This month's target reached"), row.completion_pct, percent=True, url=url)
+            )
+            board.charts.insert(0, chart("target", _("This month's target"), charts.gauge_chart(row.completion_pct)))
+        return
+    holders = (
+        (SalesTarget.Holder.COMPANY, SalesTarget.Holder.REGION)
+        if code == "director"
+        else (
+            SalesTarget.Holder.TEAM,
+            SalesTarget.Holder.REP,
+        )
+    )
+    shown = [row for row in rows if row.target.holder in holders]
+    board.tables.insert(
+        0,
+        Table(
+            "targets",
+            _("This month's targets"),
+            [pgettext_lazy("sales target", "For"), _("Completion (%)"), _("Pace (%)"), _("Forecast")],
+            [([row.label, row.completion_pct, row.pace_pct, row.forecast], url) for row in shown[:12]],
+            url=url,
+            empty=_("No targets set for this month."),
+        ),
     )
 
 

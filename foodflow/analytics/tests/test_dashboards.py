@@ -69,3 +69,20 @@ def test_the_director_dashboard_figures_equal_the_analysis_page(world, client_of
     total = re.search(r'data-testid="total-revenue" data-value="([^"]+)"', page).group(1)
     assert Decimal(card) == Decimal(total) > 0
     assert {"chart-trend", "chart-by_region", "chart-by_channel", "chart-by_rep", "chart-mix"} <= set(chart_specs(html))
+
+
+def test_targets_show_on_the_rep_and_manager_dashboards(world, client_of):
+    from django.utils import timezone
+
+    from foodflow.analytics.targets import target_set
+
+    month = timezone.localdate().replace(day=1)
+    mine = place(world, [(world.milk, 10)], days_ago=0)
+    target_set(by=world.manager, holder="rep", period="month", period_start=month, amount=mine.total * 4, rep=world.rep)
+    html = client_of(world.rep).get("/analytics/dashboard/rep/").content.decode()
+    value = re.search(r'data-testid="card-target" data-value="([^"]+)"', html).group(1)
+    assert Decimal(value) == Decimal(25)
+    assert chart_specs(html)["chart-target"]["value"] == 25.0
+    html = client_of(world.manager).get("/analytics/dashboard/manager/").content.decode()
+    table = html[html.index('data-testid="table-targets"') :]
+    assert '<td class="text-end">25.00</td>' in table[: table.index("</table>")]
