@@ -194,6 +194,25 @@ class SalesTarget(TrackedModel):
         verbose_name = _("sales target")
         verbose_name_plural = _("sales targets")
         indexes = [models.Index(fields=["period", "period_start"], name="target_period_idx")]
+        # one target per holder and period (the service also locks the holder while it sets one)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rep", "period", "period_start"], condition=models.Q(holder="rep"), name="target_rep_once"
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "period", "period_start"],
+                condition=models.Q(holder__in=["team", "region"]),
+                name="target_unit_once",
+            ),
+            models.UniqueConstraint(
+                fields=["category", "period", "period_start"],
+                condition=models.Q(holder="product_line"),
+                name="target_line_once",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "period_start"], condition=models.Q(holder="company"), name="target_company_once"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_holder_display()} {self.period_start:%Y-%m} {self.amount}"
