@@ -227,6 +227,7 @@ class KpiMetric(models.TextChoices):
     NEW_CUSTOMERS = "new_customers", pgettext_lazy("kpi metric", "New customers")
     SATISFACTION = "satisfaction", pgettext_lazy("kpi metric", "Customer satisfaction (CSAT 1–5)")
     TEAMWORK = "teamwork", pgettext_lazy("kpi metric", "Teamwork (ratings 1–5)")
+    # xgettext:no-python-format
     COMPLIANCE = "compliance", pgettext_lazy("kpi metric", "Process compliance (% of stages within SLA)")
 
 
