@@ -1324,10 +1324,10 @@ def verify(*, foreign_keys: bool = False) -> None:
             .count()
         )
     # the sales summaries add up to the counted orders' lines (integer cents: exact)
-    from foodflow.analytics.models import CustomerMonth, OrderFact, ProductMonth, RepCategoryMonth
+    from foodflow.analytics.models import CustomerMonth, OrderFact, ProductMonth, RepCategoryMonth, RepProductMonth
 
     counted = OrderFact.objects.aggregate(cents=Sum("amount_cents"), n=Count("order_id"))
-    for model in (CustomerMonth, RepCategoryMonth, ProductMonth):
+    for model in (CustomerMonth, RepCategoryMonth, ProductMonth, RepProductMonth):
         problems[f"{model.__name__} not the facts' sum"] = int(
             model.objects.aggregate(cents=Sum("amount_cents"))["cents"] != counted["cents"]
         )

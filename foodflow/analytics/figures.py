@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from foodflow.core.errors import ValidationFailed
 
-from .models import CustomerMonth, OrderFact, ProductMonth, RepCategoryMonth
+from .models import CustomerMonth, OrderFact, ProductMonth, RepCategoryMonth, RepProductMonth
 
 GRAINS = {
     "day": _("Day"),
@@ -308,9 +308,15 @@ def growth(row: Row, base: Row | None) -> Decimal | None:
 
 
 def ranking(slice_: Slice, dimension: str, *, size: int = 10) -> tuple[list[Row], list[Row]]:
-    """The top and the bottom ``size`` of a dimension by revenue (bottom: the smallest sellers)."""
-    top = revenue(slice_, dimension, limit=size)
-    bottom = revenue(slice_, dimension, limit=size, smallest=True) if len(top) == size else []
+    """The top and the bottom ``size`` of a dimension by revenue (bottom: the smallest sellers,
+    none of them in the top). Customers (thousands) are ranked by two limited queries, the other
+    dimensions (hundreds at most) by one."""
+    if dimension == "customer":
+        top = revenue(slice_, dimension, limit=size)
+        bottom = revenue(slice_, dimension, limit=size, smallest=True) if len(top) == size else []
+    else:
+        rows = revenue(slice_, dimension)
+        top, bottom = rows[:size], list(reversed(rows[size:]))[:size]
     return top, [row for row in bottom if row.key not in {r.key for r in top}]
 
 
@@ -396,11 +402,13 @@ def _source(slice_: Slice, dimension: str | None, grain: str) -> str:
         if not slice_.product and grouped_by in ("category", "top_category", "period", "rep", "team", "region"):
             return "rep_category_month"
         if (
-            grouped_by in ("product", "period", "region")
-            and slice_.reps is None
+            slice_.reps is None
+            and grouped_by in ("product", "period", "region")
             and not (slice_.rep or slice_.team or slice_.category)
         ):
             return "product_month"
+        if grouped_by in ("product", "period", "rep") and not (slice_.team or slice_.region or slice_.category):
+            return "rep_product_month"
     return "lines"
 
 
@@ -413,6 +421,7 @@ def _grouped(
         "facts": (OrderFact, "", SUMS),
         "rep_category_month": (RepCategoryMonth, "", SUMS),
         "product_month": (ProductMonth, "", SUMS),
+        "rep_product_month": (RepProductMonth, "", SUMS),
         "lines": (_order_line_model(), "order__analytics_fact__", LINE_SUMS),
     }[source]
     queryset = _filtered(model.objects.all(), slice_, source)

@@ -1,4 +1,4 @@
-"""The sales figures' data path: a fact per counted order and three summary tables.
+"""The sales figures' data path: a fact per counted order and four summary tables.
 
 Revenue is the net amount (tax included) of the lines of *counted* orders — orders that were
 confirmed and are neither cancelled, superseded nor returned to sales — by order date. Every
@@ -17,7 +17,8 @@ that the summary rows have a total key for ``INSERT … ON CONFLICT``; names are
 few rows shown.
 
 Sizes at 1,000,000 order lines (3 years, 10,000 customers, 500 products, 50 reps): 277,000 facts,
-117,000 customer-months, 31,000 rep-category-months and 99,000 product-region-months.
+117,000 customer-months, 31,000 rep-category-months, 99,000 product-region-months and
+395,000 rep-product-months.
 The facts themselves serve the daily and weekly figures and any range that is not whole months.
 """
 
@@ -136,12 +137,27 @@ class ProductMonth(Measures):
         return f"{self.month:%Y-%m} product {self.product_id}"
 
 
-SUMMARIES = (CustomerMonth, RepCategoryMonth, ProductMonth)
+class RepProductMonth(Measures):
+    """Per month, rep and product: the product lists of one rep's or one manager's reps."""
+
+    month = models.DateField(_("month"))
+    rep_id = models.IntegerField(_("rep"))
+    product_id = models.IntegerField(_("product"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "rep_id", "product_id"], name="rep_product_month_key")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} rep {self.rep_id} product {self.product_id}"
+
+
+SUMMARIES = (CustomerMonth, RepCategoryMonth, ProductMonth, RepProductMonth)
 # each summary's key (its unique constraint), by model name (migrations see historical models)
 KEYS = {
     "CustomerMonth": ("month", "customer_id", "rep_id", "team_id", "region_id", "channel", "tier"),
     "RepCategoryMonth": ("month", "rep_id", "team_id", "region_id", "category_id"),
     "ProductMonth": ("month", "product_id", "region_id"),
+    "RepProductMonth": ("month", "rep_id", "product_id"),
 }
 
 

@@ -111,7 +111,7 @@ def cents(value: Decimal) -> int:
 
 
 def _apply(fact, parts: list[tuple], *, sign: int) -> None:
-    from .models import CustomerMonth, ProductMonth, RepCategoryMonth
+    from .models import CustomerMonth, ProductMonth, RepCategoryMonth, RepProductMonth
 
     totals = tuple(getattr(fact, name) for name in MEASURES)
     segment = (fact.rep_id, fact.team_id, fact.region_id, fact.channel, fact.tier)
@@ -131,6 +131,11 @@ def _apply(fact, parts: list[tuple], *, sign: int) -> None:
     _bump(
         ProductMonth,
         [((fact.month, product, fact.region_id), tuple(measures)) for product, _c, *measures in parts],
+        sign,
+    )
+    _bump(
+        RepProductMonth,
+        [((fact.month, fact.rep_id, product), tuple(measures)) for product, _c, *measures in parts],
         sign,
     )
 
@@ -201,7 +206,16 @@ REBUILD_SUMMARIES = {
         GROUP BY f.month, f.rep_id, f.team_id, f.region_id, COALESCE(p.{product.category}, 0)""",
     "ProductMonth": """SELECT f.month, l.{line.product}, f.region_id, {line_sums} {fact_lines}
         GROUP BY f.month, l.{line.product}, f.region_id""",
+    "RepProductMonth": """SELECT f.month, f.rep_id, l.{line.product}, {line_sums} {fact_lines}
+        GROUP BY f.month, f.rep_id, l.{line.product}""",
 }
+
+
+def _model_or_none(apps, name: str):
+    try:
+        return apps.get_model("analytics", name)
+    except LookupError:
+        return None
 
 
 class _Names:
@@ -240,7 +254,8 @@ def rollup_rebuild(apps=global_apps) -> dict[str, int]:
         if connection.vendor == "postgresql"
         else f"date({ordered_on}, 'start of month')"
     )
-    summaries = [apps.get_model("analytics", name) for name in REBUILD_SUMMARIES]
+    summaries = [_model_or_none(apps, name) for name in REBUILD_SUMMARIES]
+    summaries = [model for model in summaries if model is not None]  # (an earlier migration's state)
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in REBUILD_FACTS:
             cursor.execute(statement.format(**names))

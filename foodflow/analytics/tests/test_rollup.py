@@ -10,7 +10,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foodflow.analytics.models import CustomerMonth, OrderFact, ProductMonth, RepCategoryMonth
+from foodflow.analytics.models import CustomerMonth, OrderFact, ProductMonth, RepCategoryMonth, RepProductMonth
 from foodflow.analytics.rollup import COUNTED_STATES, rollup_rebuild
 from foodflow.catalog.services import category_create, product_update
 from foodflow.crm.models import Customer
@@ -36,6 +36,7 @@ def cents(value: Decimal) -> int:
 def from_documents():
     """Each summary as {key: measures}, computed from the counted orders' lines in Python."""
     customer_month, rep_category, product_month = defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
+    rep_product = defaultdict(Counter)
     lines = OrderLine.objects.filter(order__state__in=COUNTED_STATES).select_related(
         "order__customer", "order__owner", "product"
     )
@@ -53,6 +54,7 @@ def from_documents():
         customer_month[(month, customer.pk, *segment)].update(measures)
         rep_category[(month, *segment[:3], line.product.category_id)].update(measures)
         product_month[(month, line.product_id, customer.region_id)].update(measures)
+        rep_product[(month, order.owner_id, line.product_id)].update(measures)
     for order in SalesOrder.objects.filter(state__in=COUNTED_STATES).select_related("customer", "owner"):
         customer = order.customer
         key = (
@@ -65,7 +67,12 @@ def from_documents():
             customer.tier,
         )
         customer_month[key]["orders"] += 1
-    return {"customer": dict(customer_month), "category": dict(rep_category), "product": dict(product_month)}
+    return {
+        "customer": dict(customer_month),
+        "category": dict(rep_category),
+        "product": dict(product_month),
+        "rep_product": dict(rep_product),
+    }
 
 
 def in_tables():
@@ -85,6 +92,7 @@ def in_tables():
         ),
         "category": rows(RepCategoryMonth, ("month", "rep_id", "team_id", "region_id", "category_id")),
         "product": rows(ProductMonth, ("month", "product_id", "region_id")),
+        "rep_product": rows(RepProductMonth, ("month", "rep_id", "product_id")),
     }
 
 
