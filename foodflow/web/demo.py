@@ -108,7 +108,10 @@ def demo_seed(*, stdout=None) -> dict:
             f"{sales['payments']} payments, {sales['returns']} returns; {service['complaints']} complaints, "
             f"{service['remedies']} remedies, {service['recalls']} recalls, {service['responses']} survey answers, "
             f"{service['revisits']} revisits, {service['suggestions']} suggestions; "
-            f"{analytics['facts']} orders in the sales figures"
+            f"{analytics['facts']} orders in the sales figures, {analytics['targets']} sales targets, "
+            f"{analytics['schemes']} KPI schemes, {analytics['ratings']} teamwork ratings, "
+            f"{analytics['scorecards']} scorecards, {analytics['rewards']} rewards and penalties, "
+            f"{analytics['meetings']} review meetings"
         )
     return {
         "units": units,

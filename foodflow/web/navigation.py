@@ -105,7 +105,7 @@ AREAS = [
         "ti-chart-bar",
         p.AREA_ANALYTICS,
         _("Sales figures, targets, receivables, KPI scorecards and the live process map."),
-        (_("Targets"), _("KPI scorecards"), _("Process monitoring")),
+        (_("Targets"), _("KPI scorecards")),
         links=analytics_menu.LINKS,
         apps=("analytics",),
     ),
