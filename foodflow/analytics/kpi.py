@@ -213,9 +213,7 @@ def scheme_create(*, by, name: str, period: str, items, note: str = "", is_activ
         scheme = KpiScheme.objects.create(
             name=name, period=period, note=(note or "").strip(), is_active=is_active, created_by=_actor(by)
         )
-        KpiSchemeItem.objects.bulk_create(
-            KpiSchemeItem(scheme=scheme, metric=item.metric, weight=item.weight, bands=item.bands) for item in checked
-        )
+        _items_write(scheme, checked)
         audit_record(
             action="analytics.kpi_scheme_created", actor=by, obj=scheme, changes=_scheme_changes(scheme, checked)
         )
@@ -238,9 +236,7 @@ def scheme_update(
         scheme.updated_by = _actor(by)
         scheme.save(update_fields=["name", "period", "note", "is_active", "updated_by", "updated_at"])
         scheme.items.all().delete()
-        KpiSchemeItem.objects.bulk_create(
-            KpiSchemeItem(scheme=scheme, metric=item.metric, weight=item.weight, bands=item.bands) for item in checked
-        )
+        _items_write(scheme, checked)
         audit_record(
             action="analytics.kpi_scheme_updated",
             actor=by,
@@ -248,6 +244,12 @@ def scheme_update(
             changes={"before": before, "after": _scheme_changes(scheme, checked)},
         )
     return scheme
+
+
+def _items_write(scheme: KpiScheme, items: list[Item]) -> None:
+    KpiSchemeItem.objects.bulk_create(
+        KpiSchemeItem(scheme=scheme, metric=item.metric, weight=item.weight, bands=item.bands) for item in items
+    )
 
 
 def _scheme_changes(scheme: KpiScheme, items: list[Item]) -> dict:
@@ -564,6 +566,20 @@ def scorecard_finalise(*, by, scorecard: Scorecard) -> Scorecard:
 # --- rewards, penalties and review meetings -----------------------------------------------------
 
 
+def _fields_check(errors: dict, message, code: str) -> None:
+    """Every field's error at once, so that a form shows them all."""
+    if errors:
+        raise ValidationFailed(message, code=code, fields=errors)
+
+
+def _record_create(model, *, by, action: str, changes: dict, **fields):
+    """A new ``model`` row written by ``by`` and its audit entry, in one transaction."""
+    with transaction.atomic():
+        record = model.objects.create(**fields, created_by=_actor(by))
+        audit_record(action=action, actor=by, obj=record, changes=changes)
+    return record
+
+
 def reward_record(
     *, by, rep, kind: str, amount, reason: str, decided_on: date, scorecard: Scorecard | None = None
 ) -> RewardPenalty:
@@ -583,35 +599,29 @@ def reward_record(
         errors["reason"] = [_("Give the reason, in at most 300 characters.")]
     if not isinstance(decided_on, date):
         errors["decided_on"] = [_("Enter the date it was decided.")]
-    if errors:
-        raise ValidationFailed(_("Check the reward or penalty."), code="reward_invalid", fields=errors)
+    _fields_check(errors, _("Check the reward or penalty."), "reward_invalid")
     amount = amount.quantize(TWO)
     if scorecard is not None and scorecard.rep_id != rep.pk:
         raise _invalid(_("The scorecard is another rep's."), "reward_scorecard_mismatch", "scorecard")
-    with transaction.atomic():
-        record = RewardPenalty.objects.create(
-            rep=rep,
-            scorecard=scorecard,
-            kind=kind,
-            amount=amount,
-            reason=reason,
-            decided_on=decided_on,
-            created_by=_actor(by),
-        )
-        audit_record(
-            action="analytics.reward_recorded",
-            actor=by,
-            obj=record,
-            changes={
-                "rep": rep.pk,
-                "kind": kind,
-                "amount": str(amount),
-                "reason": reason,
-                "decided_on": decided_on.isoformat(),
-                "scorecard": scorecard.pk if scorecard else None,
-            },
-        )
-    return record
+    return _record_create(
+        RewardPenalty,
+        by=by,
+        action="analytics.reward_recorded",
+        changes={
+            "rep": rep.pk,
+            "kind": kind,
+            "amount": str(amount),
+            "reason": reason,
+            "decided_on": decided_on.isoformat(),
+            "scorecard": scorecard.pk if scorecard else None,
+        },
+        rep=rep,
+        scorecard=scorecard,
+        kind=kind,
+        amount=amount,
+        reason=reason,
+        decided_on=decided_on,
+    )
 
 
 def meeting_record(
@@ -637,30 +647,24 @@ def meeting_record(
         errors["attendees"] = [_("At most 300 characters.")]
     if follow_up_on is not None and isinstance(held_on, date) and follow_up_on < held_on:
         errors["follow_up_on"] = [_("The follow-up cannot be before the meeting.")]
-    if errors:
-        raise ValidationFailed(_("Check the meeting record."), code="meeting_invalid", fields=errors)
-    with transaction.atomic():
-        meeting = ReviewMeeting.objects.create(
-            scorecard=scorecard,
-            held_on=held_on,
-            attendees=attendees,
-            comments=comments,
-            agreed_actions=agreed_actions,
-            follow_up_on=follow_up_on,
-            created_by=_actor(by),
-        )
-        audit_record(
-            action="analytics.review_meeting_recorded",
-            actor=by,
-            obj=meeting,
-            changes={
-                "scorecard": scorecard.pk,
-                "rep": scorecard.rep_id,
-                "held_on": held_on.isoformat(),
-                "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
-            },
-        )
-    return meeting
+    _fields_check(errors, _("Check the meeting record."), "meeting_invalid")
+    return _record_create(
+        ReviewMeeting,
+        by=by,
+        action="analytics.review_meeting_recorded",
+        changes={
+            "scorecard": scorecard.pk,
+            "rep": scorecard.rep_id,
+            "held_on": held_on.isoformat(),
+            "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
+        },
+        scorecard=scorecard,
+        held_on=held_on,
+        attendees=attendees,
+        comments=comments,
+        agreed_actions=agreed_actions,
+        follow_up_on=follow_up_on,
+    )
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import date
 from django import forms
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy
 
 from foodflow.core.exports import xlsx_response
@@ -227,14 +227,92 @@ def _export_query(request) -> str:
     return params.urlencode()
 
 
-def _export(request, choice: Choice, *, page: str, date_from: date, date_to: date):
+@dataclass(frozen=True)
+class FiguresPage:
+    """A page of figures with its tables: the receivables' or the service's."""
+
+    name: str  # its URL name; its export's is name_export
+    template: str
+    tables: dict[str, Table]
+    scope: str  # the permission whose data scope narrows the figures
+    definitions: tuple
+    headline: Callable  # (reps, date_from, date_to) → the page's own figures, by context name
+
+
+RECEIVABLES = FiguresPage(
+    name="receivables_figures",
+    template="analytics/receivables_figures.html",
+    tables=RECEIVABLE_TABLES,
+    scope=VIEW_FINANCE,
+    definitions=ff.RECEIVABLES_DEFINITIONS,
+    headline=lambda reps, date_from, date_to: {
+        "collection": ff.collection_totals(reps, date_from, date_to),
+        "dso": ff.dso_detail(reps, date_to),
+        "aging": ff.aging(reps, date_to),
+        "buckets": ff.AGING_BUCKETS,
+    },
+)
+SERVICE = FiguresPage(
+    name="service_figures",
+    template="analytics/service_figures.html",
+    tables=SERVICE_TABLES,
+    scope=VIEW_SERVICE,
+    definitions=ff.SERVICE_DEFINITIONS,
+    headline=lambda reps, date_from, date_to: {
+        "complaints": ff.complaint_totals(reps, date_from, date_to),
+        "satisfaction": ff.satisfaction_totals(reps, date_from, date_to),
+    },
+)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a page or its export was asked for: the period, the reader's scope, the table."""
+
+    form: RangeForm
+    reps: frozenset[int] | None
+    date_from: date
+    date_to: date
+    choice: Choice
+
+
+def _asked(request, figures: FiguresPage) -> Asked:
+    form = RangeForm(request.GET)
+    date_from, date_to = form.range()
+    reps = scope_reps(request.user, figures.scope)
+    return Asked(form, reps, date_from, date_to, _choice(request, figures.tables, reps, date_from, date_to))
+
+
+def _page(request, figures: FiguresPage):
+    asked = _asked(request, figures)
+    return render(
+        request,
+        figures.template,
+        {
+            "form": asked.form,
+            "date_from": asked.date_from,
+            "date_to": asked.date_to,
+            **figures.headline(asked.reps, asked.date_from, asked.date_to),
+            "choice": asked.choice,
+            "tabs": _tabs(figures.tables),
+            "page": Paginator(asked.choice.rows, PER_PAGE).get_page(request.GET.get("page")),
+            "export_url": reverse(f"analytics:{figures.name}_export"),
+            "export_query": _export_query(request),
+            "definitions": figures.definitions,
+        },
+    )
+
+
+def _export(request, figures: FiguresPage):
+    asked = _asked(request, figures)
+    choice, date_from, date_to = asked.choice, asked.date_from, asked.date_to
     return xlsx_response(
         request,
         title=str(choice.table.title),
         columns=choice.table.columns(choice.by),
         rows=choice.rows,
         filename=f"{choice.table.name}-{choice.by}-{date_from.isoformat()}-{date_to.isoformat()}",
-        audit_action=f"analytics.{page}_exported",
+        audit_action=f"analytics.{figures.name}_exported",
         filters={
             "table": choice.table.name,
             "by": choice.by,
@@ -245,80 +323,27 @@ def _export(request, choice: Choice, *, page: str, date_from: date, date_to: dat
     )
 
 
-# --- receivables ---------------------------------------------------------------------------------------
-
-
-def _receivables(request):
-    form = RangeForm(request.GET)
-    date_from, date_to = form.range()
-    reps = scope_reps(request.user, VIEW_FINANCE)
-    return form, reps, date_from, date_to, _choice(request, RECEIVABLE_TABLES, reps, date_from, date_to)
+# --- the views -----------------------------------------------------------------------------------------
 
 
 @require(can_view_finance)
 def receivables_figures_view(request):
-    form, reps, date_from, date_to, choice = _receivables(request)
-    return render(
-        request,
-        "analytics/receivables_figures.html",
-        {
-            "form": form,
-            "date_from": date_from,
-            "date_to": date_to,
-            "collection": ff.collection_totals(reps, date_from, date_to),
-            "dso": ff.dso_detail(reps, date_to),
-            "aging": ff.aging(reps, date_to),
-            "buckets": ff.AGING_BUCKETS,
-            "choice": choice,
-            "tabs": _tabs(RECEIVABLE_TABLES),
-            "page": Paginator(choice.rows, PER_PAGE).get_page(request.GET.get("page")),
-            "export_query": _export_query(request),
-            "definitions": ff.RECEIVABLES_DEFINITIONS,
-        },
-    )
+    return _page(request, RECEIVABLES)
 
 
 @require(can_view_finance)
 def receivables_figures_export_view(request):
-    _form, _reps, date_from, date_to, choice = _receivables(request)
-    return _export(request, choice, page="receivables_figures", date_from=date_from, date_to=date_to)
-
-
-# --- service -------------------------------------------------------------------------------------------
-
-
-def _service(request):
-    form = RangeForm(request.GET)
-    date_from, date_to = form.range()
-    reps = scope_reps(request.user, VIEW_SERVICE)
-    return form, reps, date_from, date_to, _choice(request, SERVICE_TABLES, reps, date_from, date_to)
+    return _export(request, RECEIVABLES)
 
 
 @require(can_view_service)
 def service_figures_view(request):
-    form, reps, date_from, date_to, choice = _service(request)
-    return render(
-        request,
-        "analytics/service_figures.html",
-        {
-            "form": form,
-            "date_from": date_from,
-            "date_to": date_to,
-            "complaints": ff.complaint_totals(reps, date_from, date_to),
-            "satisfaction": ff.satisfaction_totals(reps, date_from, date_to),
-            "choice": choice,
-            "tabs": _tabs(SERVICE_TABLES),
-            "page": Paginator(choice.rows, PER_PAGE).get_page(request.GET.get("page")),
-            "export_query": _export_query(request),
-            "definitions": ff.SERVICE_DEFINITIONS,
-        },
-    )
+    return _page(request, SERVICE)
 
 
 @require(can_view_service)
 def service_figures_export_view(request):
-    _form, _reps, date_from, date_to, choice = _service(request)
-    return _export(request, choice, page="service_figures", date_from=date_from, date_to=date_to)
+    return _export(request, SERVICE)
 
 
 urlpatterns = [

@@ -50,6 +50,19 @@ def _posted(request):
     return request.POST if request.method == "POST" else None
 
 
+def _errors_as_messages(request, form) -> None:
+    """The errors of a form posted from another page, as messages ("label: error") for that page."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def _period_url(name: str, period: str, start: date) -> str:
+    """A page of periods (targets, scorecards, teamwork) at ``period`` starting on ``start``."""
+    return f"{reverse(name)}?period={period}&start={start.isoformat()}"
+
+
 # --- the period picker ---------------------------------------------------------------------------
 
 
@@ -170,7 +183,7 @@ def target_set_view(request):
     period, start = _period_from(request.POST)
     holders = targets.holders_to_set(request.user)
     form = TargetForm(request.POST, holders=holders)
-    back = f"{reverse('analytics:targets')}?period={period}&start={start.isoformat()}"
+    back = _period_url("analytics:targets", period, start)
     if form.is_valid():
         values = form.cleaned_data
         try:
@@ -190,10 +203,7 @@ def target_set_view(request):
         else:
             messages.success(request, _("The target was saved."))
             return redirect(back)
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
+    _errors_as_messages(request, form)
     return redirect(back)
 
 
@@ -201,7 +211,7 @@ def target_set_view(request):
 @require(can_manage_targets)
 def target_delete_view(request, pk: int):
     target = get_object_or_404(SalesTarget, pk=pk)
-    back = f"{reverse('analytics:targets')}?period={target.period}&start={target.period_start.isoformat()}"
+    back = _period_url("analytics:targets", target.period, target.period_start)
     perform(request, lambda: targets.target_delete(by=request.user, target=target), _("The target was deleted."))
     return redirect(safe_next(request, back))
 
@@ -293,7 +303,7 @@ def scorecards_view(request):
 def scorecards_compute_view(request):
     period, start = _period_from(request.POST, default=PeriodKind.QUARTER)
     form = ComputeForm(request.POST, period=period)
-    back = f"{reverse('analytics:scorecards')}?period={period}&start={start.isoformat()}"
+    back = _period_url("analytics:scorecards", period, start)
     if not form.is_valid():
         messages.error(request, _("Choose an active KPI scheme of this period kind."))
         return redirect(back)
@@ -486,46 +496,59 @@ def scorecard_finalise_view(request, pk: int):
     )
 
 
-@require_POST
-@require(can_appraise)
-def scorecard_reward_view(request, pk: int):
+def _reward_record(request, rep, values: dict, scorecard: Scorecard | None = None):
+    """``RewardForm``'s cleaned data recorded for ``rep``; an amount left empty is zero."""
+    return kpi.reward_record(
+        by=request.user,
+        rep=rep,
+        kind=values["kind"],
+        amount=values["amount"] if values["amount"] is not None else Decimal("0"),
+        reason=values["reason"],
+        decided_on=values["decided_on"],
+        scorecard=scorecard,
+    )
+
+
+def _scorecard_record(request, pk: int, form_class, form_name: str, record, success):
+    """Post a form of the scorecard page: ``record(card, cleaned_data)`` then back to the card, or
+    the page again (400) with the form and its errors."""
     card = _scorecard_or_403(request, pk)
-    form = RewardForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
-        values = form.cleaned_data
         try:
-            kpi.reward_record(
-                by=request.user,
-                rep=card.rep,
-                kind=values["kind"],
-                amount=values["amount"] if values["amount"] is not None else Decimal("0"),
-                reason=values["reason"],
-                decided_on=values["decided_on"],
-                scorecard=card,
-            )
+            record(card, form.cleaned_data)
         except DomainError as error:
             form_show_error(form, error)
         else:
-            messages.success(request, _("The reward or penalty was recorded."))
+            messages.success(request, success)
             return redirect(reverse("analytics:scorecard", args=[card.pk]))
-    return _scorecard_page(request, card, reward_form=form, status=400)
+    return _scorecard_page(request, card, status=400, **{form_name: form})
+
+
+@require_POST
+@require(can_appraise)
+def scorecard_reward_view(request, pk: int):
+    return _scorecard_record(
+        request,
+        pk,
+        RewardForm,
+        "reward_form",
+        lambda card, values: _reward_record(request, card.rep, values, scorecard=card),
+        _("The reward or penalty was recorded."),
+    )
 
 
 @require_POST
 @require(can_appraise)
 def scorecard_meeting_view(request, pk: int):
-    card = _scorecard_or_403(request, pk)
-    form = MeetingForm(request.POST)
-    if form.is_valid():
-        values = form.cleaned_data
-        try:
-            kpi.meeting_record(by=request.user, scorecard=card, **values)
-        except DomainError as error:
-            form_show_error(form, error)
-        else:
-            messages.success(request, _("The review meeting was recorded."))
-            return redirect(reverse("analytics:scorecard", args=[card.pk]))
-    return _scorecard_page(request, card, meeting_form=form, status=400)
+    return _scorecard_record(
+        request,
+        pk,
+        MeetingForm,
+        "meeting_form",
+        lambda card, values: kpi.meeting_record(by=request.user, scorecard=card, **values),
+        _("The review meeting was recorded."),
+    )
 
 
 # --- schemes -------------------------------------------------------------------------------------
@@ -714,7 +737,7 @@ def teamwork_view(request):
 @require(can_rate_teamwork)
 def teamwork_rate_view(request):
     period, start = _period_from(request.POST, default=PeriodKind.QUARTER)
-    back = f"{reverse('analytics:teamwork')}?period={period}&start={start.isoformat()}"
+    back = _period_url("analytics:teamwork", period, start)
     form = RatingForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a score from 1 to 5."))
@@ -768,24 +791,9 @@ def rep_reward_view(request, rep_id: int):
     form = RewardForm(request.POST)
     back = reverse("analytics:rep_history", args=[rep.pk])
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        _errors_as_messages(request, form)
         return redirect(back)
-    values = form.cleaned_data
-    perform(
-        request,
-        lambda: kpi.reward_record(
-            by=request.user,
-            rep=rep,
-            kind=values["kind"],
-            amount=values["amount"] if values["amount"] is not None else Decimal("0"),
-            reason=values["reason"],
-            decided_on=values["decided_on"],
-        ),
-        _("The reward or penalty was recorded."),
-    )
+    perform(request, lambda: _reward_record(request, rep, form.cleaned_data), _("The reward or penalty was recorded."))
     return redirect(back)
 
 
