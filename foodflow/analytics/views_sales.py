@@ -44,18 +44,25 @@ def sales_view(request):
     slice_, dimension, grain, errors = _request_slice(request)
     total = figures.totals(slice_)
     year_ago = figures.totals(slice_.shifted(months=12))
-    rows = figures.revenue(slice_, dimension, grain=grain)
+    # whole periods by period: the rows carry their growth on the period before and a year earlier
+    growth = (
+        dimension == "period"
+        and grain in ("month", "quarter", "year")
+        and slice_.whole_months
+        and slice_.date_from == figures.period_start(slice_.date_from, grain)
+    )
+    rows = figures.trend(slice_, grain=grain) if growth else figures.revenue(slice_, dimension, grain=grain)
     whole = sum(row.amount_cents for row in rows)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     for row in page:
         row.extra["share_pct"] = round(row.amount_cents * 100 / whole, 1) if whole else None
     _row_links(slice_, dimension, grain, page)
-    trend = figures.trend(slice_) if grain in ("month", "quarter", "year") else []
-    chart = (
-        charts.trend_chart(trend)
-        if dimension == "period" and trend
-        else charts.bars_chart(rows[:20], title=DIMENSIONS[dimension])
-    )
+    if dimension == "period" and growth:
+        chart = charts.trend_chart(rows)
+    elif dimension == "period":
+        chart = charts.series_chart([row.label for row in rows], [(_("Revenue"), "bar", [row.amount for row in rows])])
+    else:
+        chart = charts.bars_chart(rows[:20], title=DIMENSIONS[dimension])
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -70,6 +77,7 @@ def sales_view(request):
             "yoy_pct": figures.growth(total, year_ago) if year_ago.lines else None,
             "page": page,
             "counts": dimension not in LINE_DIMENSIONS and not (slice_.category or slice_.product),
+            "growth": growth,
             "chart": chart,
             "dimensions": DIMENSIONS,
             "grains": GRAINS,

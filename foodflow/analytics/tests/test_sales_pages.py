@@ -112,3 +112,29 @@ def test_trend_and_customers_endpoints_answer_in_the_scope(world, client_of, two
     assert sum(Decimal(row["revenue"]) for row in trend) == east.total
     months = client.get("/api/v1/analytics/customers/").json()["rows"]
     assert sum(row["new_customers"] for row in months) == 1
+
+
+def test_the_months_carry_their_growth_on_the_month_before_and_a_year_earlier(world, client_of):
+    from django.utils import timezone
+
+    from foodflow.analytics.figures import add_months, month_range
+
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    now = place(world, [(world.milk, 12)], days_ago=0)
+    before = place(world, [(world.milk, 8)], days_ago=(today - add_months(this_month, -1)).days)
+    year_ago = place(world, [(world.milk, 10)], days_ago=(today - add_months(this_month, -12)).days)
+    start = add_months(this_month, -2)
+    page = client_of(world.director).get(
+        f"/analytics/sales/?by=period&grain=month&date_from={start}&date_to={month_range(today)[1]}"
+    )
+    html = page.content.decode()
+    rows = html.split('data-testid="sales-row"')[1:]
+    assert len(rows) == 3
+    last = rows[-1]
+
+    def pct(now_total, base_total):
+        return ((now_total - base_total) / base_total * 100).quantize(Decimal("0.1"))
+
+    assert f'data-testid="row-mom" data-value="{pct(now.total, before.total)}"' in last
+    assert f'data-testid="row-yoy" data-value="{pct(now.total, year_ago.total)}"' in last
