@@ -144,6 +144,17 @@ def _clean_customer(data: dict) -> dict:
     return data
 
 
+def customer_clean(data: dict) -> dict:
+    """The rules of a customer's fields (what ``customer_create`` and ``customer_update`` apply):
+    the clean values, or ValidationFailed with the problem of each field. Imports use it too."""
+    return _clean_customer(data)
+
+
+def customer_owner_check(by, owner) -> None:
+    """``by`` may give a customer to ``owner`` (see ``customer_create``)."""
+    _check_owner(by, owner)
+
+
 def _check_owner(by, owner) -> None:
     """A rep keeps what they create; a manager may hand it to someone in their own scope."""
     if by is not None and owner is not None and owner.pk != by.pk and not in_scope(by, CUSTOMERS_MANAGE, owner=owner):

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "foodflow.contracts",
     "foodflow.service",
     "foodflow.analytics",
+    "foodflow.imports",
     "foodflow.web",
     "foodflow.api",
 ]
