@@ -13,6 +13,7 @@ urlpatterns = [
     path("service/", include("foodflow.service.urls")),
     path("feedback/", include("foodflow.service.urls_feedback")),
     path("analytics/", include("foodflow.analytics.urls")),
+    path("imports/", include("foodflow.imports.urls")),
     path("s/", include("foodflow.service.urls_public")),  # no login: surveys, the complaint form
     path("", include("foodflow.api.urls")),
     path("healthz", web_views.healthz_view, name="healthz"),

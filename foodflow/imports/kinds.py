@@ -155,4 +155,4 @@ def choice(value: str | None, choices, *, code: str, message) -> str | None:
 
 
 # The kinds themselves, one module per domain (each registers its kinds when imported).
-from . import kinds_crm  # noqa: E402, F401
+from . import kinds_accounts, kinds_catalog, kinds_crm, kinds_inventory, kinds_sales  # noqa: E402, F401

@@ -17,6 +17,7 @@ from foodflow.contracts import menu as contracts_menu
 from foodflow.core.search import SearchHit, SearchProvider, register_provider
 from foodflow.crm import menu_customers as crm_menu
 from foodflow.crm import menu_market as market_menu
+from foodflow.imports.permissions import can_import
 from foodflow.inventory import menu as inventory_menu
 from foodflow.sales import menu as sales_menu
 from foodflow.service import menu as service_menu
@@ -138,6 +139,7 @@ SYSTEM_LINKS = [
     Link(_("Users"), "accounts:users", "ti-user-cog", p.can_manage_users),
     Link(_("Roles and permissions"), "accounts:roles", "ti-shield-lock", p.can_manage_users),
     Link(_("Org units"), "accounts:org_units", "ti-sitemap", p.can_manage_users),
+    Link(_("Imports"), "imports:jobs", "ti-file-import", can_import),
     Link(_("Audit log"), "web:audit", "ti-fingerprint", p.can_view_audit),
     Link(_("API documentation"), "api-docs", "ti-api", lambda user: user.is_authenticated),
 ]
