@@ -168,6 +168,24 @@ def _clean_product(data: dict) -> dict:
     return data
 
 
+def product_clean(data: dict, *, product: Product | None = None) -> dict:
+    """The rules of a product's fields as ``product_create`` and ``product_update`` apply them:
+    ``data`` over the defaults (a new product) or over ``product``'s values; the clean values, or
+    ValidationFailed naming each field's problem. Imports use it too."""
+    base = PRODUCT_DEFAULTS if product is None else {key: getattr(product, key) for key in PRODUCT_FIELDS}
+    return _clean_product({**base, **data})
+
+
+def product_price_fields_check(by, product: Product | None, fields: dict) -> None:
+    """Only a price manager may give a floor price or a standard cost other than the product's
+    (a new product has none): what ``product_update`` checks; imports use it too."""
+    for key in ("floor_price", "standard_cost"):
+        if key in fields and not (by is None or can_manage_prices(by)):
+            new = round_money(fields[key]) if fields[key] not in (None, "") else None
+            if new != (getattr(product, key) if product is not None else None):
+                raise PermissionDeniedError(_("Only a price manager may change the floor price or the cost."))
+
+
 def product_create(*, by, sku: str, **fields) -> Product:
     require_unless_system(by, can_manage_products)
     sku = sku.strip().upper()
@@ -190,11 +208,7 @@ def product_create(*, by, sku: str, **fields) -> Product:
 
 def product_update(*, by, product: Product, **fields) -> Product:
     require_unless_system(by, can_manage_products)
-    for key in ("floor_price", "standard_cost"):
-        if key in fields and not (by is None or can_manage_prices(by)):
-            new = round_money(fields[key]) if fields[key] not in (None, "") else None
-            if new != getattr(product, key):
-                raise PermissionDeniedError(_("Only a price manager may change the floor price or the cost."))
+    product_price_fields_check(by, product, fields)
     with transaction.atomic():
         locked = Product.objects.select_for_update().get(pk=product.pk)
         current = {key: getattr(locked, key) for key in PRODUCT_FIELDS}
@@ -219,19 +233,11 @@ def product_update(*, by, product: Product, **fields) -> Product:
     return locked
 
 
-def price_list_create(
-    *,
-    by,
-    code: str,
-    name: str,
-    kind: str,
-    valid_from,
-    valid_to=None,
-    channel: str = "",
-    tier: str = "",
-    customer_id: int | None = None,
-) -> PriceList:
-    require_unless_system(by, can_manage_prices)
+def price_list_clean(
+    *, code: str, kind: str, valid_from, valid_to=None, channel: str = "", tier: str = "", customer_id=None
+) -> dict:
+    """The rules of a new price list (what ``price_list_create`` checks): its target as stored
+    (channel, tier, customer_id), or ValidationFailed naming each field's problem. Imports use it too."""
     errors = {}
     if kind == PriceList.Kind.CHANNEL and channel not in Channel.values:
         errors["channel"] = [_("Choose the channel of this list.")]
@@ -245,11 +251,35 @@ def price_list_create(
         errors["code"] = [_("This code is taken.")]
     if errors:
         raise ValidationFailed(code="invalid_price_list", fields=errors)
-    keep = {
+    return {
         "channel": channel if kind == "channel" else "",
         "tier": tier if kind == "tier" else "",
         "customer_id": customer_id if kind == "customer" else None,
     }
+
+
+def price_list_create(
+    *,
+    by,
+    code: str,
+    name: str,
+    kind: str,
+    valid_from,
+    valid_to=None,
+    channel: str = "",
+    tier: str = "",
+    customer_id: int | None = None,
+) -> PriceList:
+    require_unless_system(by, can_manage_prices)
+    keep = price_list_clean(
+        code=code,
+        kind=kind,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        channel=channel,
+        tier=tier,
+        customer_id=customer_id,
+    )
     with transaction.atomic():
         price_list = PriceList.objects.create(
             code=code,

@@ -137,8 +137,9 @@ def guess_mapping(kind: Kind, headers: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def choice(value: str | None, choices, *, code: str, message) -> str | None:
-    """A choice given by its code or by its label in either language."""
+def choice(value: str | None, choices, *, code: str, message, field: str = "") -> str | None:
+    """A choice given by its code or by its label in either language (``field``: the field whose
+    cell is wrong, for the report)."""
     from django.utils import translation
 
     if value is None:
@@ -151,8 +152,8 @@ def choice(value: str | None, choices, *, code: str, message) -> str | None:
                 names.add(normalise(str(label)))
         if wanted in names:
             return stored
-    raise CellError(message, code)
+    raise CellError(message, code, field)
 
 
 # The kinds themselves, one module per domain (each registers its kinds when imported).
-from . import kinds_accounts, kinds_catalog, kinds_crm, kinds_inventory, kinds_sales  # noqa: E402, F401
+from . import kinds_accounts, kinds_catalog, kinds_contacts, kinds_crm, kinds_inventory, kinds_sales  # noqa: E402, F401

@@ -53,11 +53,15 @@ def _clean_customer_row(values: dict, by, context: dict) -> dict:
     from foodflow.crm.services import customer_clean, customer_owner_check
 
     values["channel"] = choice(
-        values["channel"], Channel.choices, code="unknown_channel", message=_("Unknown channel.")
+        values["channel"], Channel.choices, code="unknown_channel", message=_("Unknown channel."), field="channel"
     )
     if values.get("status"):
         values["status"] = choice(
-            values["status"], Customer.Status.choices, code="unknown_status", message=_("Unknown status.")
+            values["status"],
+            Customer.Status.choices,
+            code="unknown_status",
+            message=_("Unknown status."),
+            field="status",
         )
     else:
         values["status"] = Customer.Status.ACTIVE
