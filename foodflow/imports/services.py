@@ -9,11 +9,13 @@ Importing the same file again changes nothing (each kind's natural key finds its
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from io import BytesIO
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
@@ -74,6 +76,7 @@ def job_map(*, by, job: ImportJob, mapping: dict[str, str], preset_name: str = "
     saves the mapping under that name for the next file of this kind."""
     kind = kind_of(job.kind)
     _require(by, kind)
+    _editable(job)
     errors: dict[str, list] = {}
     clean = {}
     for item in kind.fields:
@@ -98,6 +101,12 @@ def job_map(*, by, job: ImportJob, mapping: dict[str, str], preset_name: str = "
         job.updated_by = acting_user(by)
         job.save(update_fields=["mapping", "preset", "state", "updated_by", "updated_at"])
     return job
+
+
+def _editable(job: ImportJob) -> None:
+    """A job being imported, or imported, is not mapped or checked again."""
+    if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE):
+        raise ValidationFailed(_("This file is being imported or was imported."), code="job_closed")
 
 
 def _missing_columns(kind: Kind, job: ImportJob) -> list[str]:
@@ -176,6 +185,7 @@ def job_validate(*, by, job: ImportJob) -> ImportJob:
     """Check every row without saving anything; the problems are kept for the report."""
     kind = kind_of(job.kind)
     _require(by, kind)
+    _editable(job)
     _good, issues, count = _check(kind, job, by)
     invalid_rows = len({issue.row for issue in issues})
     with transaction.atomic():
@@ -186,6 +196,31 @@ def job_validate(*, by, job: ImportJob) -> ImportJob:
         job.updated_by = acting_user(by)
         job.save(update_fields=["rows_total", "rows_invalid", "state", "updated_by", "updated_at"])
     return job
+
+
+STARTABLE = (ImportJob.State.VALID, ImportJob.State.INVALID, ImportJob.State.FAILED)
+# The largest file (30 MB) imports in well under a minute: a job still "importing" this long
+# after it was started belongs to a run that is gone (a server restart killed its thread; its
+# transaction was never committed, so nothing was saved). It may be checked and started again.
+STALE_AFTER = timedelta(hours=1)
+
+
+def job_claim(job_id: int) -> bool:
+    """Mark a checked job as importing, unless a run of it was started already. One conditional
+    UPDATE: of two clicks (perhaps in two server processes) exactly one wins."""
+    stale = timezone.now() - STALE_AFTER
+    startable = ImportJob.objects.filter(
+        Q(state__in=STARTABLE) | Q(state=ImportJob.State.IMPORTING, updated_at__lt=stale), pk=job_id
+    )
+    return startable.update(state=ImportJob.State.IMPORTING, message="", updated_at=timezone.now()) == 1
+
+
+def job_fail_unstarted(job_id: int, message: str) -> None:
+    """A run refused before it began leaves the claimed job failed, not importing for ever
+    (job_run records every failure after it began itself)."""
+    ImportJob.objects.filter(pk=job_id, state=ImportJob.State.IMPORTING).update(
+        state=ImportJob.State.FAILED, message=str(message)[:500], finished_at=timezone.now()
+    )
 
 
 def progress_key(job_id: int) -> str:

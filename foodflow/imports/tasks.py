@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -29,15 +27,9 @@ from .models import ImportJob
 
 logger = logging.getLogger(__name__)
 
-STARTABLE = (ImportJob.State.VALID, ImportJob.State.INVALID, ImportJob.State.FAILED)
-# The largest file (30 MB) imports in well under a minute: a job still "importing" this long
-# after it was started belongs to a run that is gone (a server restart killed its thread; its
-# transaction was never committed, so nothing was saved). It may be checked and started again.
-STALE_AFTER = timedelta(hours=1)
-
 
 def import_running(job: ImportJob) -> bool:
-    return job.state == ImportJob.State.IMPORTING and job.updated_at > timezone.now() - STALE_AFTER
+    return job.state == ImportJob.State.IMPORTING and job.updated_at > timezone.now() - services.STALE_AFTER
 
 
 def import_interrupted(job: ImportJob) -> bool:
@@ -47,27 +39,6 @@ def import_interrupted(job: ImportJob) -> bool:
 def import_progress(job_id: int) -> int:
     """The rows of a running job checked so far, as far as this process's cache knows."""
     return int(cache.get(services.progress_key(job_id)) or 0)
-
-
-def _job_claim(job_id: int) -> bool:
-    """Mark a checked job as importing, unless a run of it was started already. One conditional
-    UPDATE: of two clicks (perhaps in two server processes) exactly one wins.
-
-    This is the job's transition to "importing"; it belongs with the other transitions in
-    ``services.py`` (as ``job_start``) and is here until the import services take it over."""
-    stale = timezone.now() - STALE_AFTER
-    startable = ImportJob.objects.filter(
-        Q(state__in=STARTABLE) | Q(state=ImportJob.State.IMPORTING, updated_at__lt=stale), pk=job_id
-    )
-    return startable.update(state=ImportJob.State.IMPORTING, message="", updated_at=timezone.now()) == 1
-
-
-def _job_fail_unstarted(job_id: int, message: str) -> None:
-    """A run refused before it began leaves the claimed job failed, not importing for ever
-    (job_run records every failure after it began itself)."""
-    ImportJob.objects.filter(pk=job_id, state=ImportJob.State.IMPORTING).update(
-        state=ImportJob.State.FAILED, message=str(message)[:500], finished_at=timezone.now()
-    )
 
 
 @shared_task
@@ -83,9 +54,9 @@ def import_run(job_id: int, user_id: int, valid_only: bool = False) -> str:
                 raise DomainError(gettext("The import failed; nothing was saved."))
             services.job_run(by=user, job=ImportJob.objects.get(pk=job_id), valid_only=valid_only)
         except DomainError as error:
-            _job_fail_unstarted(job_id, error.message)  # after it began, job_run recorded it
+            services.job_fail_unstarted(job_id, error.message)  # after it began, job_run recorded it
         except Exception:
-            _job_fail_unstarted(job_id, gettext("The import failed; nothing was saved."))
+            services.job_fail_unstarted(job_id, gettext("The import failed; nothing was saved."))
             raise
     return ImportJob.objects.values_list("state", flat=True).get(pk=job_id)
 
@@ -93,7 +64,7 @@ def import_run(job_id: int, user_id: int, valid_only: bool = False) -> str:
 def import_start(*, job_id: int, user_id: int, valid_only: bool = False) -> bool:
     """Start a checked job's import in the background (see the module's docstring); False when
     it cannot start: it is being imported, was imported, or its rows were not checked."""
-    if not _job_claim(job_id):
+    if not services.job_claim(job_id):
         return False
     if getattr(settings, "IMPORTS_RUN_INLINE", False):
         # Tests: a thread would not see an in-memory SQLite test database.

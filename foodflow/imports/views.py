@@ -146,7 +146,7 @@ def job_view(request, pk: int):
                 return redirect(reverse("imports:job", kwargs={"pk": job.pk}) + "#result")
         job.refresh_from_db()
     valid_rows = max(job.rows_total - job.rows_invalid, 0)
-    checked = job.state in tasks.STARTABLE
+    checked = job.state in services.STARTABLE
     context = {
         "job": job,
         "kind": kind,
