@@ -10,6 +10,7 @@ urlpatterns = [
     path("password/", views.password_change_view, name="password_change"),
     path("profile/", views.profile_view, name="profile"),
     path("users/", views.user_list_view, name="users"),
+    path("users/export.xlsx", views.user_export_view, name="users_export"),
     path("users/new/", views.user_create_view, name="user_create"),
     path("users/<int:pk>/", views.user_detail_view, name="user_detail"),
     path("users/<int:pk>/unlock/", views.user_unlock_view, name="user_unlock"),

@@ -1,5 +1,6 @@
-"""Pages of the catalog: products, categories, price lists and the price check. They parse
-input and call the catalog's services, selectors and pricing; the rules live there."""
+"""Pages of the catalog: products, categories, price lists and the price check, and the Excel
+exports of its lists. They parse input and call the catalog's services, selectors and pricing;
+the rules live there."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
+from foodflow.core.exports import capped_xlsx_response, export_query
 from foodflow.core.forms import form_show_error
 from foodflow.core.money import net_of_tax, tax_included
 from foodflow.core.panels import panels_for
@@ -35,6 +38,13 @@ from .permissions import can_manage_prices, can_manage_products, can_view_produc
 PRICE_LIST_SORTS = {"code", "-code", "name", "-name", "valid_from", "-valid_from"}
 
 
+# --- Excel exports of lists --------------------------------------------------------------------
+# Shared by the list exports of catalog, inventory and sales (the apps above it); its place is
+# ``foodflow.core.exports``, next to ``xlsx_response``.
+
+
+# A sheet holds about a million rows, but a file that size is of no use to anyone and takes the
+# server's memory: past this many rows the export stops and says so (sheet title and audit entry).
 @dataclass(frozen=True)
 class PriceRow:
     """A tax-inclusive price with its tax-exclusive part and its tax, for a table row."""
@@ -52,8 +62,8 @@ class PriceRow:
         )
 
 
-@require(can_view_products)
-def product_list_view(request):
+def _product_search(request):
+    """The list's filters and sort, read the same way by the page and by its export."""
     filters = ProductFilterForm(request.GET)
     values = filters.values()
     sort = request.GET.get("sort", "sku")
@@ -66,6 +76,18 @@ def product_list_view(request):
         status=values["status"] or "",
         sort=sort,
     )
+    return filters, values, sort, products
+
+
+def _filters_used(values: dict, sort: str) -> dict:
+    """The filters of an export as its audit entry records them (an object by its key)."""
+    used = {key: str(getattr(value, "pk", value)) for key, value in values.items() if value not in (None, "")}
+    return {**used, "sort": sort} if sort else used
+
+
+@require(can_view_products)
+def product_list_view(request):
+    filters, values, sort, products = _product_search(request)
     return render(
         request,
         "catalog/product_list.html",
@@ -76,7 +98,39 @@ def product_list_view(request):
             "query": values["q"] or "",
             "sort": sort,
             "can_manage": can_manage_products(request.user),
+            "export_query": export_query(request),
         },
+    )
+
+
+PRODUCT_EXPORT_COLUMNS = (
+    (gettext_lazy("SKU"), lambda product: product.sku),
+    (gettext_lazy("Name"), lambda product: product.name),
+    (gettext_lazy("English name"), lambda product: product.name_en),
+    (gettext_lazy("Brand"), lambda product: product.brand.name if product.brand else ""),
+    (gettext_lazy("Specification"), lambda product: product.specification),
+    (gettext_lazy("Category"), lambda product: product.category.display_name),
+    (gettext_lazy("Storage condition"), lambda product: product.get_storage_display()),
+    (gettext_lazy("Shelf life (days)"), lambda product: product.shelf_life_days),
+    (gettext_lazy("VAT rate"), lambda product: product.vat_rate),
+    (gettext_lazy("Sales unit"), lambda product: product.sales_unit),
+    (gettext_lazy("Base units per sales unit"), lambda product: product.units_per_sales_unit),
+    (gettext_lazy("EAN-13 barcode"), lambda product: product.barcode),
+    (gettext_lazy("Status"), lambda product: product.get_status_display()),
+)
+
+
+@require(can_view_products)
+def product_export_view(request):
+    _filters, values, sort, products = _product_search(request)
+    return capped_xlsx_response(
+        request,
+        title=_("Products"),
+        columns=PRODUCT_EXPORT_COLUMNS,
+        rows=products,
+        filename="products",
+        audit_action="catalog.products_exported",
+        filters=_filters_used(values, sort),
     )
 
 
@@ -145,8 +199,8 @@ def category_list_view(request):
     return render(request, "catalog/category_list.html", {"rows": rows, "form": form})
 
 
-@require(can_view_products)
-def price_list_list_view(request):
+def _price_list_search(request):
+    """The list's filters and sort, read the same way by the page and by its export."""
     filters = PriceListFilterForm(request.GET)
     values = filters.values()
     sort = request.GET.get("sort", "")
@@ -157,6 +211,14 @@ def price_list_list_view(request):
     )
     if sort in PRICE_LIST_SORTS:
         price_lists = price_lists.order_by(sort, "pk")
+    else:
+        sort = ""
+    return filters, values, sort, price_lists
+
+
+@require(can_view_products)
+def price_list_list_view(request):
+    filters, values, sort, price_lists = _price_list_search(request)
     return render(
         request,
         "catalog/price_list_list.html",
@@ -167,7 +229,45 @@ def price_list_list_view(request):
             "query": values["q"] or "",
             "sort": sort,
             "can_manage": can_manage_prices(request.user),
+            "export_query": export_query(request),
         },
+    )
+
+
+def _price_list_target(price_list: PriceList) -> str:
+    """Whom the list is for, as its page says it (catalog/_price_list_target.html)."""
+    if price_list.kind == PriceList.Kind.CHANNEL:
+        return price_list.get_channel_display()
+    if price_list.kind == PriceList.Kind.TIER:
+        return price_list.get_tier_display()
+    if price_list.kind == PriceList.Kind.CUSTOMER:
+        return _("Customer #%(id)s") % {"id": price_list.customer_id}
+    return _("Everyone")
+
+
+PRICE_LIST_EXPORT_COLUMNS = (
+    (gettext_lazy("Code"), lambda price_list: price_list.code),
+    (gettext_lazy("Name"), lambda price_list: price_list.name),
+    (gettext_lazy("Kind"), lambda price_list: price_list.get_kind_display()),
+    (gettext_lazy("Target"), _price_list_target),
+    (gettext_lazy("Valid from"), lambda price_list: price_list.valid_from),
+    (gettext_lazy("Valid to"), lambda price_list: price_list.valid_to),
+    (gettext_lazy("Prices"), lambda price_list: price_list.item_count),
+    (gettext_lazy("Active"), lambda price_list: _("Active") if price_list.is_active else _("Inactive")),
+)
+
+
+@require(can_view_products)
+def price_list_export_view(request):
+    _filters, values, sort, price_lists = _price_list_search(request)
+    return capped_xlsx_response(
+        request,
+        title=_("Price lists"),
+        columns=PRICE_LIST_EXPORT_COLUMNS,
+        rows=price_lists,
+        filename="price-lists",
+        audit_action="catalog.price_lists_exported",
+        filters=_filters_used(values, sort),
     )
 
 
@@ -222,6 +322,34 @@ def price_list_detail_view(request, pk: int):
             "form": form,
             "can_manage": can_manage,
         },
+    )
+
+
+PRICE_EXPORT_COLUMNS = (
+    (gettext_lazy("SKU"), lambda item: item.product.sku),
+    (gettext_lazy("Product"), lambda item: item.product.display_name),
+    (gettext_lazy("Specification"), lambda item: item.product.specification),
+    (gettext_lazy("From quantity"), lambda item: item.min_quantity),
+    (gettext_lazy("Sales unit"), lambda item: item.product.sales_unit),
+    (gettext_lazy("Unit price (tax incl.)"), lambda item: item.unit_price),
+    (gettext_lazy("Net of tax"), lambda item: net_of_tax(amount=item.unit_price, rate=item.product.vat_rate)),
+    (gettext_lazy("Tax"), lambda item: tax_included(amount=item.unit_price, rate=item.product.vat_rate)),
+)
+
+
+@require(can_view_products)
+def price_list_items_export_view(request, pk: int):
+    """Every price of one list (all its pages), with the tax split its page shows."""
+    price_list = get_object_or_404(PriceList, pk=pk)
+    items = selectors.price_list_items(price_list)
+    return capped_xlsx_response(
+        request,
+        title=price_list.code,
+        columns=PRICE_EXPORT_COLUMNS,
+        rows=items,
+        filename=f"price-list-{price_list.code}",
+        audit_action="catalog.price_list_items_exported",
+        filters={"price_list": price_list.code},
     )
 
 

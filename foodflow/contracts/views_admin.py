@@ -1,5 +1,5 @@
 """Pages beside the contracts themselves: legal's review queue, the templates, disputes, the
-risk board and the risk policy.
+risk board and the risk policy; the dispute list and the board export to Excel.
 
 Views parse input and call one service (``services`` for templates and disputes, ``risk``
 for warnings and the policy); every rule lives there, every list comes from ``selectors``. An
@@ -14,10 +14,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
+from foodflow.core.exports import xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import paginate, perform, require, safe_next
 
@@ -42,6 +45,7 @@ from .forms_admin import (
 from .models import Contract, ContractKind, ContractTemplate, Dispute, RiskWarning
 from .permissions import (
     can_acknowledge_warning,
+    can_export_contracts,
     can_manage_dispute,
     can_manage_disputes,
     can_manage_templates,
@@ -54,6 +58,7 @@ from .workflows import DISPUTE_FLOW
 
 CLAUSES = "clauses"  # the prefix of the clause formset
 RECENT_DECISIONS = 20
+EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -61,6 +66,13 @@ RECENT_DECISIONS = 20
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
+
+
+def _export_query(request) -> str:
+    """The page's query string without its page number: the export takes every page."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 # --- legal review queue ---------------------------------------------------------------------------
@@ -253,11 +265,17 @@ def _can_view_dispute(user, dispute: Dispute) -> bool:
     return can_view_contract(user, dispute.contract)
 
 
-@require(can_view_contracts)
-def disputes_view(request):
+def _dispute_search(request):
+    """The dispute list's filters, read the same way by the page and by its export."""
     filters = DisputeFilterForm(request.GET)
     values = filters.values()
     disputes = selectors.disputes_list(request.user, q=values["q"], state=values["state"], category=values["category"])
+    return filters, values, disputes
+
+
+@require(can_view_contracts)
+def disputes_view(request):
+    filters, values, disputes = _dispute_search(request)
     return render(
         request,
         "contracts/admin/dispute_list.html",
@@ -265,7 +283,41 @@ def disputes_view(request):
             "page": paginate(request, disputes),
             "filters": filters,
             "filtered": any(values.values()),
+            "can_export": can_export_contracts(request.user),
+            "export_query": _export_query(request),
         },
+    )
+
+
+DISPUTE_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda d: d.number),
+    (gettext_lazy("Contract"), lambda d: str(d.contract)),
+    (gettext_lazy("Customer code"), lambda d: d.contract.customer.code),
+    (gettext_lazy("Customer"), lambda d: d.contract.customer.name),
+    (gettext_lazy("Category"), lambda d: d.get_category_display()),
+    (gettext_lazy("Amount in dispute"), lambda d: d.amount),
+    (gettext_lazy("Related complaint"), lambda d: d.complaint_reference),
+    (gettext_lazy("What happened"), lambda d: d.description),
+    (gettext_lazy("Handled by"), lambda d: d.owner.display_name),
+    (gettext_lazy("Opened"), lambda d: timezone.localtime(d.created_at).date()),
+    (gettext_lazy("State"), lambda d: d.get_state_display()),
+    (gettext_lazy("Resolution"), lambda d: d.resolution),
+    (gettext_lazy("Settled amount"), lambda d: d.settled_amount),
+    (gettext_lazy("Resolved on"), lambda d: d.resolved_on),
+)
+
+
+@require(can_export_contracts)
+def disputes_export_view(request):
+    _filters, values, disputes = _dispute_search(request)
+    return xlsx_response(
+        request,
+        title=_("Disputes"),
+        columns=DISPUTE_EXPORT_COLUMNS,
+        rows=disputes[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="disputes",
+        audit_action="contracts.disputes_exported",
+        filters={key: value for key, value in values.items() if value},
     )
 
 
@@ -395,8 +447,8 @@ def _risk_row(request, warning: RiskWarning) -> dict:
     return row
 
 
-@require(can_view_contracts)
-def risks_view(request):
+def _risk_search(request):
+    """The risk board's filters, read the same way by the page and by its export."""
     filters = RiskFilterForm(request.GET)
     values = filters.values()
     warnings = (
@@ -404,6 +456,12 @@ def risks_view(request):
         # what the acknowledgement predicate reads for each row
         .select_related("contract__owner__org_unit", "contract__customer__region")
     )
+    return filters, values, warnings
+
+
+@require(can_view_contracts)
+def risks_view(request):
+    filters, values, warnings = _risk_search(request)
     page = paginate(request, warnings)
     return render(
         request,
@@ -414,7 +472,46 @@ def risks_view(request):
             "filters": filters,
             "filtered": values != {"state": "live", "rule": "", "severity": None, "mine": False},
             "can_set_policy": can_set_risk_policy(request.user),
+            "can_export": can_export_contracts(request.user),
+            "export_query": _export_query(request),
         },
+    )
+
+
+def _local(moment):
+    """A moment as the wall-clock time of the company (a spreadsheet cell has no time zone)."""
+    return timezone.localtime(moment).replace(tzinfo=None) if moment is not None else None
+
+
+RISK_EXPORT_COLUMNS = (
+    (gettext_lazy("Severity"), lambda w: w.get_severity_display()),
+    (gettext_lazy("Rule"), lambda w: risk.warning_rule_label(w)),
+    # in the reader's language, from the details (as on the board)
+    (gettext_lazy("Finding"), lambda w: risk.warning_message(w)),
+    (gettext_lazy("Contract"), lambda w: str(w.contract)),
+    (gettext_lazy("Customer code"), lambda w: w.customer.code),
+    (gettext_lazy("Customer"), lambda w: w.customer.name),
+    (gettext_lazy("Owner"), lambda w: w.owner.display_name),
+    (gettext_lazy("Raised"), lambda w: _local(w.raised_at)),
+    (gettext_lazy("Last seen"), lambda w: _local(w.last_seen_at)),
+    (gettext_lazy("State"), lambda w: w.get_state_display()),
+    (gettext_lazy("Acknowledged by"), lambda w: w.acknowledged_by.display_name if w.acknowledged_by else ""),
+    (gettext_lazy("Acknowledged at"), lambda w: _local(w.acknowledged_at)),
+    (gettext_lazy("Note"), lambda w: w.note),
+)
+
+
+@require(can_export_contracts)
+def risks_export_view(request):
+    _filters, values, warnings = _risk_search(request)
+    return xlsx_response(
+        request,
+        title=_("Risk board"),
+        columns=RISK_EXPORT_COLUMNS,
+        rows=warnings[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="contract-risks",
+        audit_action="contracts.risks_exported",
+        filters={key: str(value) for key, value in values.items() if value not in (None, "", False)},
     )
 
 

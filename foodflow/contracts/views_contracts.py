@@ -71,6 +71,7 @@ DEFAULT_SORT = "-created"
 LINES = "lines"  # the prefix of the lines formset
 MILESTONES = "milestones"  # the prefix of the payment milestones formset
 PDF_LANGUAGES = ("zh-hans", "en")
+EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
 LIVE_WARNINGS = (RiskWarning.State.OPEN, RiskWarning.State.ACKNOWLEDGED)
 
 
@@ -210,7 +211,38 @@ def to_draft_view(request):
         {
             "page": paginate(request, selectors.orders_without_contract(request.user)),
             "customer_form": DraftForCustomerForm(customers=_customers_to_draft_for(request.user)),
+            "can_export": can_export_contracts(request.user),
         },
+    )
+
+
+TO_DRAFT_EXPORT_COLUMNS = (
+    (gettext_lazy("Order"), lambda order: str(order)),
+    (gettext_lazy("Customer code"), lambda order: order.customer.code),
+    (gettext_lazy("Customer"), lambda order: order.customer.name),
+    (gettext_lazy("Owner"), lambda order: order.owner.display_name),
+    (gettext_lazy("Order date"), lambda order: order.ordered_on),
+    (gettext_lazy("State"), lambda order: order.get_state_display()),
+    (gettext_lazy("Total (tax incl.)"), lambda order: order.total),
+)
+
+
+def _may_export_to_draft(user) -> bool:
+    # the page's own permission, then the right to take contract data out
+    return can_draft_contracts(user) and can_export_contracts(user)
+
+
+@require(_may_export_to_draft)
+def to_draft_export_view(request):
+    orders = selectors.orders_without_contract(request.user)
+    return xlsx_response(
+        request,
+        title=_("Contracts to draft"),
+        columns=TO_DRAFT_EXPORT_COLUMNS,
+        rows=orders[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="contracts-to-draft",
+        audit_action="contracts.to_draft_exported",
+        filters={},
     )
 
 

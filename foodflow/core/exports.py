@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterable
 from io import BytesIO
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -63,3 +65,26 @@ def xlsx_response(
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
+
+
+EXPORT_ROW_LIMIT = 100_000
+
+
+def export_query(request) -> str:
+    """The page's query string for its export link: the filters and the sort, not the page."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def capped_xlsx_response(request, *, title, rows, filters: dict, **options) -> HttpResponse:
+    """``xlsx_response`` of at most ``EXPORT_ROW_LIMIT`` rows; a queryset is read in chunks, never
+    loaded whole. When the list is longer, the sheet's title and the audit entry say so."""
+    found = rows.count() if isinstance(rows, QuerySet) else len(rows)
+    if found > EXPORT_ROW_LIMIT:
+        title = _("%(title)s (first %(limit)s rows)") % {"title": title, "limit": EXPORT_ROW_LIMIT}
+        filters = {**filters, "row_limit": EXPORT_ROW_LIMIT, "rows_found": found}
+        rows = rows[:EXPORT_ROW_LIMIT]
+    if isinstance(rows, QuerySet):
+        rows = rows.iterator(chunk_size=1000)
+    return xlsx_response(request, title=title, rows=rows, filters=filters, **options)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("customers/<int:pk>/credit/", views.customer_credit_view, name="customer_credit"),
     path("customers/<int:pk>/tier/", views.customer_tier_view, name="customer_tier"),
     path("leads/", views.lead_list_view, name="leads"),
+    path("leads/export.xlsx", views.lead_export_view, name="leads_export"),
     path("leads/new/", views.lead_create_view, name="lead_create"),
     path("leads/<int:pk>/", views.lead_detail_view, name="lead_detail"),
     path("leads/<int:pk>/activities/new/", views.lead_activity_log_view, name="lead_activity_log"),
@@ -24,5 +25,7 @@ urlpatterns = [
     path("leads/<int:pk>/lose/", views.lead_lose_view, name="lead_lose"),
     path("leads/<int:pk>/convert/", views.lead_convert_view, name="lead_convert"),
     path("revisits/", views.revisit_list_view, name="revisits"),
+    path("revisits/export.xlsx", views.revisit_export_view, name="revisits_export"),
     path("plans/", views.plan_list_view, name="plans"),
+    path("plans/export.xlsx", views.plan_export_view, name="plans_export"),
 ]

@@ -1,5 +1,6 @@
-"""Pages of customer development: the customer list and its Excel export, the customer 360,
-leads and their stages, overdue revisits and development plans. Views parse input and call one
+"""Pages of customer development: the customer list, the customer 360, leads and their stages,
+overdue revisits and development plans, each list with its Excel export (the same search as
+the page, every page of it, audited). Views parse input and call one
 service or selector of ``crm``; every rule (credit code, duplicates, stages, who may set credit
 or a tier) lives in ``crm.services``, every scope in ``crm.selectors`` and ``crm.permissions``."""
 
@@ -55,6 +56,7 @@ from .permissions import (
 from .workflows import LEAD_FLOW
 
 LEAD_SORTS = {"company", "-company", "created_at", "-created_at", "stage", "-stage"}
+EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -109,6 +111,19 @@ def _lead_or_403(request, pk: int, predicate=can_view_lead) -> Lead:
 
 def _shown_phone(phone: str, *, visible: bool) -> str:
     return phone if visible or not phone else mask_phone(phone)
+
+
+def _export_query(request) -> str:
+    """The page's query string without its page number: the export takes every page."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _filters_used(values: dict, *, sort: str) -> dict:
+    """The filters set, as the audit entry of an export records them (objects by id)."""
+    used = {key: str(getattr(value, "pk", value)) for key, value in values.items() if value not in (None, "")}
+    return {**used, "sort": sort}
 
 
 def _customer_search(request):
@@ -386,8 +401,8 @@ def customer_tier_view(request, pk: int):
 # --- leads --------------------------------------------------------------------------------------
 
 
-@require(can_view_customers)
-def lead_list_view(request):
+def _lead_search(request):
+    """The lead list's filters and sort, read the same way by the page and by its export."""
     filters = LeadFilterForm(request.GET)
     values = filters.values()
     query = (values["q"] or "").strip()
@@ -402,16 +417,53 @@ def lead_list_view(request):
         leads = leads.filter(stage=values["stage"])
     if values["source"]:
         leads = leads.filter(source=values["source"])
+    return filters, values, sort, leads.order_by(sort, "-id")
+
+
+@require(can_view_customers)
+def lead_list_view(request):
+    filters, values, sort, leads = _lead_search(request)
     return render(
         request,
         "crm/customers/lead_list.html",
         {
-            "page": paginate(request, leads.order_by(sort, "-id")),
+            "page": paginate(request, leads),
             "filters": filters,
             "filtered": any(values.values()),
             "sort": sort,
             "can_create": can_create_customers(request.user),
+            "can_export": can_export_customers(request.user),
+            "export_query": _export_query(request),
         },
+    )
+
+
+LEAD_EXPORT_COLUMNS = (
+    (gettext_lazy("Company"), lambda lead: lead.company),
+    (gettext_lazy("Unified social credit code"), lambda lead: lead.credit_code),
+    (gettext_lazy("Contact"), lambda lead: lead.contact_name),
+    (gettext_lazy("Source"), lambda lead: lead.get_source_display()),
+    (gettext_lazy("Channel"), lambda lead: lead.get_channel_display()),
+    (gettext_lazy("Region"), lambda lead: lead.region.name),
+    (gettext_lazy("Owner"), lambda lead: lead.owner.display_name),
+    (gettext_lazy("Stage"), lambda lead: lead.get_stage_display()),
+    (gettext_lazy("Reason lost"), lambda lead: lead.lost_reason),
+    (gettext_lazy("Customer code"), lambda lead: lead.customer.code if lead.customer else ""),
+    (gettext_lazy("Created on"), lambda lead: timezone.localtime(lead.created_at).date()),
+)
+
+
+@require(can_export_customers)
+def lead_export_view(request):
+    _filters, values, sort, leads = _lead_search(request)
+    return xlsx_response(
+        request,
+        title=_("Leads"),
+        columns=LEAD_EXPORT_COLUMNS,
+        rows=leads[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="leads",
+        audit_action="crm.leads_exported",
+        filters=_filters_used(values, sort=sort),
     )
 
 
@@ -595,17 +647,54 @@ def lead_convert_view(request, pk: int):
 # --- revisits and plans -------------------------------------------------------------------------
 
 
+def _revisit_search(request):
+    """The revisits due, all the user may see or only their own, for the page and its export."""
+    mine = request.GET.get("mine") == "1"
+    return mine, selectors.revisits_overdue(request.user, mine_only=mine)
+
+
 @require(can_view_customers)
 def revisit_list_view(request):
-    mine = request.GET.get("mine") == "1"
+    mine, activities = _revisit_search(request)
     return render(
         request,
         "crm/customers/revisit_list.html",
         {
-            "page": paginate(request, selectors.revisits_overdue(request.user, mine_only=mine)),
+            "page": paginate(request, activities),
             "mine": mine,
             "today": timezone.localdate(),
+            "can_export": can_export_customers(request.user),
+            "export_query": _export_query(request),
         },
+    )
+
+
+REVISIT_EXPORT_COLUMNS = (
+    (gettext_lazy("Revisit on"), lambda activity: activity.next_revisit),
+    (gettext_lazy("Customer code"), lambda activity: activity.customer.code if activity.customer else ""),
+    (
+        gettext_lazy("Customer or lead"),
+        lambda activity: activity.customer.name if activity.customer else activity.lead.company,
+    ),
+    (gettext_lazy("Last activity"), lambda activity: activity.happened_on),
+    (gettext_lazy("Kind"), lambda activity: activity.get_kind_display()),
+    (gettext_lazy("Subject"), lambda activity: activity.subject),
+    (gettext_lazy("Outcome"), lambda activity: activity.outcome),
+    (gettext_lazy("Owner"), lambda activity: activity.owner.display_name),
+)
+
+
+@require(can_export_customers)
+def revisit_export_view(request):
+    mine, activities = _revisit_search(request)
+    return xlsx_response(
+        request,
+        title=_("Revisits due"),
+        columns=REVISIT_EXPORT_COLUMNS,
+        rows=activities[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="revisits",
+        audit_action="crm.revisits_exported",
+        filters={"mine": "1"} if mine else {},
     )
 
 
@@ -622,6 +711,11 @@ class PlanRow:
         return min(self.progress.first_orders_rate, 100)
 
 
+def _plans(request):
+    """The development plans the user may see, in the page's order (also its export's)."""
+    return selectors.plans_visible(request.user).order_by("-period_start", "name", "pk")
+
+
 @require(can_view_customers)
 def plan_list_view(request):
     can_manage = can_manage_plans(request.user)
@@ -636,9 +730,43 @@ def plan_list_view(request):
         else:
             messages.success(request, _("The plan %(name)s was created.") % {"name": plan.name})
             return redirect("crm:plans")
-    page = paginate(request, selectors.plans_visible(request.user), per_page=20)
+    page = paginate(request, _plans(request), per_page=20)
     return render(
         request,
         "crm/customers/plan_list.html",
-        {"page": page, "rows": [PlanRow(selectors.plan_progress(plan)) for plan in page], "form": form},
+        {
+            "page": page,
+            "rows": [PlanRow(selectors.plan_progress(plan)) for plan in page],
+            "form": form,
+            "can_export": can_export_customers(request.user),
+        },
+    )
+
+
+PLAN_EXPORT_COLUMNS = (
+    (gettext_lazy("Plan"), lambda progress: progress.plan.name),
+    (gettext_lazy("Rep"), lambda progress: progress.plan.rep.display_name if progress.plan.rep else ""),
+    (gettext_lazy("Team"), lambda progress: progress.plan.team.name if progress.plan.team else ""),
+    (gettext_lazy("From"), lambda progress: progress.plan.period_start),
+    (gettext_lazy("To"), lambda progress: progress.plan.period_end),
+    (gettext_lazy("Channel"), lambda progress: progress.plan.get_channel_display() or _("All channels")),
+    (gettext_lazy("New customers (target)"), lambda progress: progress.plan.target_new_customers),
+    (gettext_lazy("New customers"), lambda progress: progress.new_customers),
+    (gettext_lazy("First orders (target)"), lambda progress: progress.plan.target_first_orders),
+    (gettext_lazy("First orders"), lambda progress: progress.first_orders),
+)
+
+
+@require(can_export_customers)
+def plan_export_view(request):
+    # the progress is counted per plan, as on the page (plans are few: one per rep or team and period)
+    plans = _plans(request)[:EXPORT_MAX_ROWS].iterator(chunk_size=1000)
+    return xlsx_response(
+        request,
+        title=_("Development plans"),
+        columns=PLAN_EXPORT_COLUMNS,
+        rows=(selectors.plan_progress(plan) for plan in plans),
+        filename="plans",
+        audit_action="crm.plans_exported",
+        filters={},
     )

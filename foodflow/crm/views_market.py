@@ -1,7 +1,9 @@
 """Pages of market research: competitors, intelligence entries, demand records, research
-reports and the records gone stale. Views parse input and call one service or selector: every
-record is written by ``services.market_record_save`` (which also moves its stale date on), every
-upload goes through ``core.attachments.attachment_create`` (type judged by content)."""
+reports and the records gone stale; each list with its Excel export (the page's own search).
+
+Views parse input and call one service or selector: every record is written by
+``services.market_record_save`` (which also moves its stale date on), every upload goes through
+``core.attachments.attachment_create`` (type judged by content)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from foodflow.core.attachments import DOCUMENTS, attachment_create
 from foodflow.core.errors import DomainError
+from foodflow.core.exports import xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, require, safe_next
 
@@ -37,7 +40,22 @@ from .forms_market import (
 from .models import Competitor
 from .permissions import can_manage_market, can_view_market
 
+EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
+
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _export_query(request) -> str:
+    """The page's query string without its page number: the export takes every page."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _filters_used(values: dict, *, sort: str) -> dict:
+    """The filters set, as the audit entry of an export records them (objects by id)."""
+    used = {key: str(getattr(value, "pk", value)) for key, value in values.items() if value not in (None, "")}
+    return {**used, "sort": sort}
 
 
 @dataclass(frozen=True)
@@ -138,6 +156,17 @@ REPORT_SORTS = {
 # --- competitors -----------------------------------------------------------------------------------
 
 
+def _competitor_search(request):
+    """The competitor list's filters and sort, read the same way by the page and by its export."""
+    filters = CompetitorFilterForm(request.GET)
+    values = filters.values()
+    sort, ordering = ordering_from(request, COMPETITOR_SORTS, "name")
+    competitors = selectors.competitors_search(
+        query=(values["q"] or "").strip(), positioning=values["positioning"] or ""
+    )
+    return filters, values, sort, competitors.order_by(*ordering, "pk")
+
+
 @require(can_view_market)
 def competitor_list_view(request):
     can_manage = can_manage_market(request.user)
@@ -152,23 +181,43 @@ def competitor_list_view(request):
         else:
             messages.success(request, _("The competitor %(name)s was saved.") % {"name": competitor.name})
             return redirect("crm:competitors")
-    filters = CompetitorFilterForm(request.GET)
-    values = filters.values()
-    sort, ordering = ordering_from(request, COMPETITOR_SORTS, "name")
-    competitors = selectors.competitors_search(
-        query=(values["q"] or "").strip(), positioning=values["positioning"] or ""
-    )
+    filters, values, sort, competitors = _competitor_search(request)
     return render(
         request,
         "crm/market/competitor_list.html",
         {
-            "page": paginate(request, competitors.order_by(*ordering, "pk")),
+            "page": paginate(request, competitors),
             "filters": filters,
             "filtered": any(values.values()),
             "sort": sort,
             "form": form,
             "can_manage": can_manage,
+            "export_query": _export_query(request),
         },
+    )
+
+
+COMPETITOR_EXPORT_COLUMNS = (
+    (gettext_lazy("Name"), lambda competitor: competitor.name),
+    (gettext_lazy("Price positioning"), lambda competitor: competitor.get_positioning_display()),
+    (gettext_lazy("Products"), lambda competitor: competitor.products),
+    (gettext_lazy("Strengths"), lambda competitor: competitor.strengths),
+    (gettext_lazy("Entries"), lambda competitor: competitor.intel_count),
+    (gettext_lazy("Last observed"), lambda competitor: competitor.last_observed),
+)
+
+
+@require(can_view_market)
+def competitor_export_view(request):
+    _filters, values, sort, competitors = _competitor_search(request)
+    return xlsx_response(
+        request,
+        title=_("Competitors"),
+        columns=COMPETITOR_EXPORT_COLUMNS,
+        rows=competitors[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="competitors",
+        audit_action="market.competitors_exported",
+        filters=_filters_used(values, sort=sort),
     )
 
 
@@ -199,12 +248,12 @@ def _list_context(request, *, kind: str, filters, values: dict, records: QuerySe
         "sort": sort,
         "today": today,
         "can_manage": can_manage_market(request.user),
+        "export_query": _export_query(request),
     }
 
 
-@require(can_view_market)
-def intel_list_view(request):
-    today = timezone.localdate()
+def _intel_search(request, today: date):
+    """The intelligence list's filters and sort, read the same way by the page and by its export."""
     filters = IntelFilterForm(request.GET)
     values = filters.values()
     sort, ordering = ordering_from(request, INTEL_SORTS, "-observed_on")
@@ -215,21 +264,11 @@ def intel_list_view(request):
         region_id=values["region"].pk if values["region"] else None,
         stale_as_of=today if values["stale"] else None,
     )
-    context = _list_context(
-        request,
-        kind="intel",
-        filters=filters,
-        values=values,
-        records=entries.order_by(*ordering),
-        sort=sort,
-        today=today,
-    )
-    return render(request, "crm/market/intel_list.html", context)
+    return filters, values, sort, entries.order_by(*ordering)
 
 
-@require(can_view_market)
-def demand_list_view(request):
-    today = timezone.localdate()
+def _demand_search(request, today: date):
+    """The demand list's filters and sort, read the same way by the page and by its export."""
     filters = DemandFilterForm(request.GET)
     values = filters.values()
     sort, ordering = ordering_from(request, DEMAND_SORTS, "-refreshed_on")
@@ -238,14 +277,36 @@ def demand_list_view(request):
         price_sensitivity=values["price_sensitivity"] or "",
         stale_as_of=today if values["stale"] else None,
     )
+    return filters, values, sort, records.order_by(*ordering)
+
+
+def _report_search(request, today: date):
+    """The report list's filters and sort, read the same way by the page and by its export."""
+    filters = ReportFilterForm(request.GET)
+    values = filters.values()
+    sort, ordering = ordering_from(request, REPORT_SORTS, "-period_end")
+    reports = selectors.reports_search(
+        query=(values["q"] or "").strip(), stale_as_of=today if values["stale"] else None
+    )
+    return filters, values, sort, reports.order_by(*ordering)
+
+
+@require(can_view_market)
+def intel_list_view(request):
+    today = timezone.localdate()
+    filters, values, sort, entries = _intel_search(request, today)
     context = _list_context(
-        request,
-        kind="demand",
-        filters=filters,
-        values=values,
-        records=records.order_by(*ordering),
-        sort=sort,
-        today=today,
+        request, kind="intel", filters=filters, values=values, records=entries, sort=sort, today=today
+    )
+    return render(request, "crm/market/intel_list.html", context)
+
+
+@require(can_view_market)
+def demand_list_view(request):
+    today = timezone.localdate()
+    filters, values, sort, records = _demand_search(request, today)
+    context = _list_context(
+        request, kind="demand", filters=filters, values=values, records=records, sort=sort, today=today
     )
     return render(request, "crm/market/demand_list.html", context)
 
@@ -253,22 +314,101 @@ def demand_list_view(request):
 @require(can_view_market)
 def report_list_view(request):
     today = timezone.localdate()
-    filters = ReportFilterForm(request.GET)
-    values = filters.values()
-    sort, ordering = ordering_from(request, REPORT_SORTS, "-period_end")
-    reports = selectors.reports_search(
-        query=(values["q"] or "").strip(), stale_as_of=today if values["stale"] else None
-    )
+    filters, values, sort, reports = _report_search(request, today)
     context = _list_context(
-        request,
-        kind="report",
-        filters=filters,
-        values=values,
-        records=reports.order_by(*ordering),
-        sort=sort,
-        today=today,
+        request, kind="report", filters=filters, values=values, records=reports, sort=sort, today=today
     )
     return render(request, "crm/market/report_list.html", context)
+
+
+# --- market records: Excel exports -------------------------------------------------------------------
+
+# what every kind of record ends with: who keeps it current and until when it is
+FRESHNESS_COLUMNS = (
+    (gettext_lazy("Responsible"), lambda record: record.owner.display_name),
+    (gettext_lazy("Last refreshed"), lambda record: record.refreshed_on),
+    (gettext_lazy("Stale from"), lambda record: record.stale_on),
+)
+INTEL_EXPORT_COLUMNS = (
+    (gettext_lazy("Competitor"), lambda entry: entry.competitor.name),
+    (gettext_lazy("Competitor product"), lambda entry: entry.product),
+    (gettext_lazy("Observed price"), lambda entry: entry.observed_price),
+    (gettext_lazy("Per"), lambda entry: entry.unit),
+    (gettext_lazy("Channel"), lambda entry: entry.get_channel_display()),
+    (gettext_lazy("Region"), lambda entry: entry.region.name),
+    (gettext_lazy("Observed on"), lambda entry: entry.observed_on),
+    (gettext_lazy("Source"), lambda entry: entry.source),
+    (gettext_lazy("Notes"), lambda entry: entry.notes),
+    *FRESHNESS_COLUMNS,
+)
+DEMAND_EXPORT_COLUMNS = (
+    (gettext_lazy("Who needs it"), lambda record: record.who),
+    (gettext_lazy("Customer code"), lambda record: record.customer.code if record.customer else ""),
+    (gettext_lazy("Customer"), lambda record: record.customer.name if record.customer else ""),
+    (gettext_lazy("What"), lambda record: record.need),
+    (gettext_lazy("Volume"), lambda record: record.volume),
+    (gettext_lazy("Timing"), lambda record: record.timing),
+    (gettext_lazy("Price sensitivity"), lambda record: record.get_price_sensitivity_display()),
+    (gettext_lazy("Notes"), lambda record: record.notes),
+    *FRESHNESS_COLUMNS,
+)
+REPORT_EXPORT_COLUMNS = (
+    (gettext_lazy("Title"), lambda report: report.title),
+    (gettext_lazy("From"), lambda report: report.period_start),
+    (gettext_lazy("To"), lambda report: report.period_end),
+    (gettext_lazy("Summary"), lambda report: report.summary),
+    (gettext_lazy("Attachment"), lambda report: report.attachment.original_name if report.attachment else ""),
+    *FRESHNESS_COLUMNS,
+)
+
+
+def _records_export(request, *, kind: str, search, columns, filename: str, audit_action: str):
+    _filters, values, sort, records = search(request, timezone.localdate())
+    return xlsx_response(
+        request,
+        title=KINDS[kind].label,
+        columns=columns,
+        rows=records[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename=filename,
+        audit_action=audit_action,
+        filters=_filters_used(values, sort=sort),
+    )
+
+
+@require(can_view_market)
+def intel_export_view(request):
+    return _records_export(
+        request,
+        kind="intel",
+        search=_intel_search,
+        columns=INTEL_EXPORT_COLUMNS,
+        filename="market-intel",
+        audit_action="market.intel_exported",
+    )
+
+
+@require(can_view_market)
+def demand_export_view(request):
+    return _records_export(
+        request,
+        kind="demand",
+        search=_demand_search,
+        columns=DEMAND_EXPORT_COLUMNS,
+        filename="market-demand",
+        audit_action="market.demand_exported",
+    )
+
+
+@require(can_view_market)
+def report_export_view(request):
+    return _records_export(
+        request,
+        kind="report",
+        search=_report_search,
+        columns=REPORT_EXPORT_COLUMNS,
+        filename="market-reports",
+        audit_action="market.reports_exported",
+    )
 
 
 # --- market records: create, edit, refresh -------------------------------------------------------

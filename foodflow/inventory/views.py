@@ -1,6 +1,6 @@
 """Pages of inventory: stock, lots, the near-expiry report, warehouses, the capacity calendar
-and production requests. Views parse input and call one service or selector; every rule
-lives in ``inventory.services``."""
+and production requests, with the Excel exports of the lists. Views parse input and call one
+service or selector; every rule lives in ``inventory.services``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from foodflow.catalog.views import capped_xlsx_response, export_query
 from foodflow.core.errors import DomainError
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, require
@@ -101,18 +102,18 @@ class StockRow:
     expiry: selectors.Expiry
 
 
-@require(can_view_stock)
-def stock_view(request):
+def _stock_search(request):
+    """The stock page's view (by lot, product or warehouse), filters and sort, read the same way
+    by the page and by its export: the rows of that view, filtered and sorted."""
     view = request.GET.get("view", "lot")
     view = view if view in STOCK_VIEWS else "lot"
     filters = StockFilterForm(request.GET)
     filters.is_valid()
     query = filters.cleaned_data.get("q", "")
-    context = {"view": view, "filters": filters, "query": query, "can_receive": can_manage_stock(request.user)}
     if view == "lot":
         warehouse = filters.cleaned_data.get("warehouse")
         sort, ordering = ordering_from(request, LOT_SORTS, "expiry")
-        balances = (
+        rows = (
             selectors.stock_by_lot(
                 query=query,
                 warehouse_id=warehouse.pk if warehouse else None,
@@ -121,26 +122,115 @@ def stock_view(request):
             .select_related("lot__product__category__parent")
             .order_by(*ordering)
         )
-        page = paginate(request, balances)
+    elif view == "product":
+        sort, ordering = ordering_from(request, PRODUCT_SORTS, "sku")
+        rows = selectors.stock_by_product(query=query).order_by(*ordering)
+    else:
+        sort, rows = "", selectors.stock_by_warehouse()
+    return view, filters, query, sort, rows
+
+
+def _zone_totals(row: dict) -> dict:
+    """A row of the stock by warehouse with its zone's label and what is available."""
+    return {
+        **row,
+        "zone": dict(Storage.choices).get(row["warehouse__zone"], row["warehouse__zone"]),
+        "available": row["on_hand"] - row["reserved"],
+    }
+
+
+@require(can_view_stock)
+def stock_view(request):
+    view, filters, query, sort, found = _stock_search(request)
+    context = {
+        "view": view,
+        "filters": filters,
+        "query": query,
+        "can_receive": can_manage_stock(request.user),
+        "export_query": export_query(request),
+    }
+    if view == "lot":
+        page = paginate(request, found)
         today, cache = timezone.localdate(), {}
         rows = [StockRow(balance, selectors.expiry_of(balance.lot, today=today, cache=cache)) for balance in page]
         context.update(page=page, rows=rows, sort=sort)
     elif view == "product":
-        sort, ordering = ordering_from(request, PRODUCT_SORTS, "sku")
-        page = paginate(request, selectors.stock_by_product(query=query).order_by(*ordering))
+        page = paginate(request, found)
         context.update(page=page, rows=list(page), sort=sort)
     else:
-        zones = dict(Storage.choices)
-        rows = [
-            {
-                **row,
-                "zone": zones.get(row["warehouse__zone"], row["warehouse__zone"]),
-                "available": row["on_hand"] - row["reserved"],
-            }
-            for row in selectors.stock_by_warehouse()
-        ]
-        context.update(rows=rows)
+        context.update(rows=[_zone_totals(row) for row in found])
     return render(request, "inventory/stock.html", context)
+
+
+def _stock_by_lot_columns() -> tuple:
+    # one cache for the whole file: each category's warning period is looked up once
+    today, cache = timezone.localdate(), {}
+
+    def days_left(balance) -> int:
+        return selectors.expiry_of(balance.lot, today=today, cache=cache).days_left
+
+    return (
+        (gettext_lazy("SKU"), lambda balance: balance.lot.product.sku),
+        (gettext_lazy("Product"), lambda balance: balance.lot.product.display_name),
+        (gettext_lazy("Lot number"), lambda balance: balance.lot.lot_number),
+        (gettext_lazy("Warehouse"), lambda balance: balance.warehouse.name),
+        (gettext_lazy("Production date"), lambda balance: balance.lot.production_date),
+        (gettext_lazy("Expiry date"), lambda balance: balance.lot.expiry_date),
+        (gettext_lazy("Days left"), days_left),
+        (gettext_lazy("On hand"), lambda balance: balance.on_hand),
+        (gettext_lazy("Reserved"), lambda balance: balance.reserved),
+        (gettext_lazy("Available"), lambda balance: balance.available),
+        (gettext_lazy("Status"), lambda balance: balance.lot.get_status_display()),
+    )
+
+
+STOCK_BY_PRODUCT_COLUMNS = (
+    (gettext_lazy("SKU"), lambda product: product.sku),
+    (gettext_lazy("Product"), lambda product: product.display_name),
+    (gettext_lazy("Specification"), lambda product: product.specification),
+    (gettext_lazy("Category"), lambda product: product.category.display_name),
+    (gettext_lazy("On hand"), lambda product: product.on_hand),
+    (gettext_lazy("Reserved"), lambda product: product.reserved),
+    (gettext_lazy("Free to sell"), lambda product: product.free),
+)
+STOCK_BY_WAREHOUSE_COLUMNS = (
+    (gettext_lazy("Code"), lambda row: row["warehouse__code"]),
+    (gettext_lazy("Warehouse"), lambda row: row["warehouse__name"]),
+    (gettext_lazy("Temperature zone"), lambda row: row["zone"]),
+    (gettext_lazy("On hand"), lambda row: row["on_hand"]),
+    (gettext_lazy("Reserved"), lambda row: row["reserved"]),
+    (gettext_lazy("Available"), lambda row: row["available"]),
+)
+STOCK_VIEW_LABELS = {
+    "lot": gettext_lazy("By lot"),
+    "product": gettext_lazy("By product"),
+    "warehouse": gettext_lazy("By warehouse"),
+}
+
+
+@require(can_view_stock)
+def stock_export_view(request):
+    """The stock page's current view (by lot, product or warehouse) with its filters, every page."""
+    view, filters, query, sort, rows = _stock_search(request)
+    if view == "lot":
+        columns = _stock_by_lot_columns()
+    elif view == "product":
+        columns = STOCK_BY_PRODUCT_COLUMNS
+    else:
+        columns, rows = STOCK_BY_WAREHOUSE_COLUMNS, [_zone_totals(row) for row in rows]
+    used = {"view": view, "q": query, "sort": sort}
+    if view == "lot":
+        warehouse = filters.cleaned_data.get("warehouse")
+        used.update(warehouse=warehouse.code if warehouse else "", status=filters.cleaned_data.get("status", ""))
+    return capped_xlsx_response(
+        request,
+        title=f"{_('Stock')} · {STOCK_VIEW_LABELS[view]}",
+        columns=columns,
+        rows=rows,
+        filename=f"stock-by-{view}",
+        audit_action="inventory.stock_exported",
+        filters={key: value for key, value in used.items() if value},
+    )
 
 
 # --- lots ---------------------------------------------------------------------------------------
@@ -381,27 +471,111 @@ def receive_view(request):
     return render(request, "inventory/receive.html", {"form": form})
 
 
+def _near_expiry_search(request) -> tuple[int | None, list[selectors.NearExpiry]]:
+    """The report's horizon (``?days=``; each category's warning period without it) and its
+    lots, read the same way by the page and by its export."""
+    days = _int_param(request, "days", low=0, high=3650)
+    return days, selectors.lots_near_expiry(days=days)
+
+
 @require(can_view_stock)
 def near_expiry_view(request):
-    days = _int_param(request, "days", low=0, high=3650)
-    page = paginate(request, selectors.lots_near_expiry(days=days), per_page=50)
+    days, items = _near_expiry_search(request)
+    page = paginate(request, items, per_page=50)
     rows = [
         {"item": item, "badge": selectors.EXPIRY_BADGE[selectors.expiry_colour(item.days_left, item.warning_days)]}
         for item in page
     ]
-    return render(request, "inventory/near_expiry.html", {"page": page, "rows": rows, "days": days})
+    return render(
+        request,
+        "inventory/near_expiry.html",
+        {"page": page, "rows": rows, "days": days, "export_query": export_query(request)},
+    )
+
+
+NEAR_EXPIRY_COLUMNS = (
+    (gettext_lazy("SKU"), lambda item: item.lot.product.sku),
+    (gettext_lazy("Product"), lambda item: item.lot.product.display_name),
+    (gettext_lazy("Lot number"), lambda item: item.lot.lot_number),
+    (gettext_lazy("Expiry date"), lambda item: item.lot.expiry_date),
+    (gettext_lazy("Days left"), lambda item: item.days_left),
+    (gettext_lazy("Warning period (days)"), lambda item: item.warning_days),
+    (gettext_lazy("On hand"), lambda item: item.on_hand),
+    (gettext_lazy("Reserved"), lambda item: item.reserved),
+    (gettext_lazy("Status"), lambda item: item.lot.get_status_display()),
+)
+
+
+@require(can_view_stock)
+def near_expiry_export_view(request):
+    days, items = _near_expiry_search(request)
+    return capped_xlsx_response(
+        request,
+        title=_("Lots near expiry"),
+        columns=NEAR_EXPIRY_COLUMNS,
+        rows=items,
+        filename="near-expiry",
+        audit_action="inventory.near_expiry_exported",
+        filters={} if days is None else {"days": days},
+    )
+
+
+@dataclass(frozen=True)
+class WarehouseRow:
+    warehouse: Warehouse
+    on_hand: Decimal
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+def _warehouse_rows(warehouses) -> list[WarehouseRow]:
+    """Each warehouse with its stock totals (one grouped query for them all)."""
+    totals = {row["warehouse__code"]: row for row in selectors.stock_by_warehouse()}
+    rows = []
+    for warehouse in warehouses:
+        total = totals.get(warehouse.code, {})
+        rows.append(
+            WarehouseRow(warehouse, total.get("on_hand") or Decimal("0"), total.get("reserved") or Decimal("0"))
+        )
+    return rows
+
+
+def _warehouses():
+    return Warehouse.objects.order_by("code")
 
 
 @require(can_view_stock)
 def warehouses_view(request):
-    totals = {row["warehouse__code"]: row for row in selectors.stock_by_warehouse()}
-    page = paginate(request, Warehouse.objects.order_by("code"))
-    rows = []
-    for warehouse in page:
-        total = totals.get(warehouse.code, {})
-        on_hand, reserved = total.get("on_hand") or Decimal("0"), total.get("reserved") or Decimal("0")
-        rows.append({"warehouse": warehouse, "on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved})
-    return render(request, "inventory/warehouses.html", {"page": page, "rows": rows})
+    page = paginate(request, _warehouses())
+    return render(request, "inventory/warehouses.html", {"page": page, "rows": _warehouse_rows(page)})
+
+
+WAREHOUSE_COLUMNS = (
+    (gettext_lazy("Code"), lambda row: row.warehouse.code),
+    (gettext_lazy("Name"), lambda row: row.warehouse.name),
+    (gettext_lazy("Temperature zone"), lambda row: row.warehouse.get_zone_display()),
+    (gettext_lazy("Address"), lambda row: row.warehouse.address),
+    (gettext_lazy("Active"), lambda row: _("Active") if row.warehouse.is_active else _("Inactive")),
+    (gettext_lazy("On hand"), lambda row: row.on_hand),
+    (gettext_lazy("Reserved"), lambda row: row.reserved),
+    (gettext_lazy("Available"), lambda row: row.available),
+)
+
+
+@require(can_view_stock)
+def warehouses_export_view(request):
+    return capped_xlsx_response(
+        request,
+        title=_("Warehouses"),
+        columns=WAREHOUSE_COLUMNS,
+        rows=_warehouse_rows(_warehouses()),
+        filename="warehouses",
+        audit_action="inventory.warehouses_exported",
+        filters={},
+    )
 
 
 # --- capacity -------------------------------------------------------------------------------------
@@ -466,14 +640,20 @@ REQUEST_SORTS = {
 }
 
 
-@require(can_manage_capacity)
-def production_requests_view(request):
+def _production_request_search(request):
+    """The list's filters and sort, read the same way by the page and by its export."""
     filters = ProductionRequestFilterForm(request.GET)
     filters.is_valid()
     query, status = filters.cleaned_data.get("q", ""), filters.cleaned_data.get("status", "")
     sort, ordering = ordering_from(request, REQUEST_SORTS, "-ready_date")
-    found = selectors.production_requests_search(query=query, status=status)
-    page = paginate(request, found.order_by(*ordering))
+    found = selectors.production_requests_search(query=query, status=status).order_by(*ordering)
+    return filters, query, status, sort, found
+
+
+@require(can_manage_capacity)
+def production_requests_view(request):
+    filters, query, _status, sort, found = _production_request_search(request)
+    page = paginate(request, found)
     rows = []
     for item in page:
         row = {"request": item, "cancel_form": None}
@@ -487,7 +667,40 @@ def production_requests_view(request):
     return render(
         request,
         "inventory/production_requests.html",
-        {"page": page, "rows": rows, "filters": filters, "query": query, "sort": sort},
+        {
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "query": query,
+            "sort": sort,
+            "export_query": export_query(request),
+        },
+    )
+
+
+PRODUCTION_REQUEST_COLUMNS = (
+    (gettext_lazy("Number"), lambda item: item.number),
+    (gettext_lazy("SKU"), lambda item: item.product.sku),
+    (gettext_lazy("Product"), lambda item: item.product.display_name),
+    (gettext_lazy("Quantity"), lambda item: item.quantity),
+    (gettext_lazy("Ready on"), lambda item: item.ready_date),
+    (gettext_lazy("For"), lambda item: item.reference),
+    (gettext_lazy("Status"), lambda item: item.get_status_display()),
+)
+
+
+@require(can_manage_capacity)
+def production_requests_export_view(request):
+    _filters, query, status, sort, found = _production_request_search(request)
+    used = {"q": query, "status": status, "sort": sort}
+    return capped_xlsx_response(
+        request,
+        title=_("Production requests"),
+        columns=PRODUCTION_REQUEST_COLUMNS,
+        rows=found,
+        filename="production-requests",
+        audit_action="inventory.production_requests_exported",
+        filters={key: value for key, value in used.items() if value},
     )
 
 

@@ -7,11 +7,13 @@ from . import views_docs as views
 
 urlpatterns = [
     path("inquiries/", views.inquiry_list_view, name="inquiries"),
+    path("inquiries/export/", views.inquiry_export_view, name="inquiries_export"),
     path("inquiries/new/", views.inquiry_create_view, name="inquiry_create"),
     path("inquiries/<int:pk>/", views.inquiry_detail_view, name="inquiry_detail"),
     path("inquiries/<int:pk>/quote/", views.inquiry_quote_view, name="inquiry_quote"),
     path("inquiries/<int:pk>/lose/", views.inquiry_lose_view, name="inquiry_lose"),
     path("quotations/", views.quotation_list_view, name="quotations"),
+    path("quotations/export/", views.quotation_export_view, name="quotations_export"),
     path("quotations/new/", views.quotation_create_view, name="quotation_create"),
     path("quotations/line-price/", views.line_price_view, name="line_price"),
     path("quotations/<int:pk>/", views.quotation_detail_view, name="quotation_detail"),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("quotations/<int:pk>/cancel/", views.quotation_cancel_view, name="quotation_cancel"),
     path("quotations/<int:pk>/order/", views.quotation_order_view, name="quotation_order"),
     path("orders/", views.order_list_view, name="orders"),
+    path("orders/export/", views.order_export_view, name="orders_export"),
     path("orders/new/", views.order_create_view, name="order_create"),
     path("orders/<int:pk>/", views.order_detail_view, name="order_detail"),
     path("orders/<int:pk>/edit/", views.order_edit_view, name="order_edit"),

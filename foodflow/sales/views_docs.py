@@ -1,5 +1,6 @@
 """Pages of the rep and the approver: inquiries, quotations and sales orders from the first
-call to the confirmed order, the approver's queue and the approval policies.
+call to the confirmed order (each list with its Excel export), the approver's queue and the
+approval policies.
 
 Views parse input and call one service; every rule (prices, states, who may approve, what a
 version may still change) lives in ``services``, ``approvals`` and ``services_policies``, every
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from foodflow.catalog.pricing import price_resolve
 from foodflow.core.errors import ConflictError, DomainError
+from foodflow.core.exports import capped_xlsx_response, export_query
 from foodflow.core.forms import form_show_error
 from foodflow.core.money import ZERO, line_amount, tax_included
 from foodflow.core.views import Action, ordering_from, paginate, perform, require
@@ -115,14 +117,46 @@ def _show_conflict(form, error: ConflictError) -> str:
     return error.message
 
 
-def _pipeline(request, *, model, flow, search, sorts: dict, default_sort: str, template: str, versions: bool):
-    owners = selectors_docs.owners_to_filter(request.user, model)
-    filters = DocFilterForm(request.GET, flow=flow, owners=owners, with_versions=versions)
+# --- the pipelines: inquiries, quotations, orders --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pipeline:
+    """A pipeline list (inquiries, quotations or orders): what its page and its export share."""
+
+    model: type
+    flow: Any
+    search: Callable[..., Any]  # the selector: (user, ordering=, **filters) -> queryset in scope
+    sorts: dict
+    default_sort: str
+    versions: bool  # the "all versions" filter
+
+
+INQUIRIES = _Pipeline(
+    Inquiry, INQUIRY_FLOW, selectors_docs.inquiries_search, selectors_docs.INQUIRY_SORTS, "-received_on", False
+)
+QUOTATIONS = _Pipeline(
+    Quotation, QUOTATION_FLOW, selectors_docs.quotations_search, selectors_docs.QUOTATION_SORTS, "-created_at", True
+)
+ORDERS = _Pipeline(
+    SalesOrder, ORDER_FLOW, selectors_docs.orders_search, selectors_docs.ORDER_SORTS, "-ordered_on", True
+)
+
+
+def _pipeline_search(request, pipeline: _Pipeline):
+    """The list's filters and sort, read the same way by the page and by its export: the
+    documents in the user's scope, filtered and sorted."""
+    owners = selectors_docs.owners_to_filter(request.user, pipeline.model)
+    filters = DocFilterForm(request.GET, flow=pipeline.flow, owners=owners, with_versions=pipeline.versions)
     values = filters.values()
-    if not versions:
+    if not pipeline.versions:
         values.pop("all_versions")
-    sort, ordering = ordering_from(request, sorts, default_sort)
-    documents = search(request.user, ordering=ordering, **values)
+    sort, ordering = ordering_from(request, pipeline.sorts, pipeline.default_sort)
+    return filters, values, sort, pipeline.search(request.user, ordering=ordering, **values)
+
+
+def _pipeline(request, pipeline: _Pipeline, *, template: str):
+    filters, values, sort, documents = _pipeline_search(request, pipeline)
     return render(
         request,
         template,
@@ -132,7 +166,21 @@ def _pipeline(request, *, model, flow, search, sorts: dict, default_sort: str, t
             "filtered": any(values.values()),
             "sort": sort,
             "can_create": can_create_docs(request.user),
+            "export_query": export_query(request),
         },
+    )
+
+
+def _pipeline_export(request, pipeline: _Pipeline, *, title, columns, filename: str, audit_action: str):
+    _filters, values, sort, documents = _pipeline_search(request, pipeline)
+    return capped_xlsx_response(
+        request,
+        title=title,
+        columns=columns,
+        rows=documents,
+        filename=filename,
+        audit_action=audit_action,
+        filters={**{key: value for key, value in values.items() if value}, "sort": sort},
     )
 
 
@@ -141,15 +189,30 @@ def _pipeline(request, *, model, flow, search, sorts: dict, default_sort: str, t
 
 @require(can_view_sales)
 def inquiry_list_view(request):
-    return _pipeline(
+    return _pipeline(request, INQUIRIES, template="sales/docs/inquiry_list.html")
+
+
+INQUIRY_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda inquiry: inquiry.number),
+    (gettext_lazy("Customer code"), lambda inquiry: inquiry.customer.code),
+    (gettext_lazy("Customer"), lambda inquiry: inquiry.customer.name),
+    (gettext_lazy("Received by"), lambda inquiry: inquiry.get_channel_display()),
+    (gettext_lazy("Received on"), lambda inquiry: inquiry.received_on),
+    (gettext_lazy("Wanted delivery date"), lambda inquiry: inquiry.wanted_date),
+    (gettext_lazy("Owner"), lambda inquiry: inquiry.owner.display_name),
+    (gettext_lazy("State"), lambda inquiry: inquiry.get_state_display()),
+)
+
+
+@require(can_view_sales)
+def inquiry_export_view(request):
+    return _pipeline_export(
         request,
-        model=Inquiry,
-        flow=INQUIRY_FLOW,
-        search=selectors_docs.inquiries_search,
-        sorts=selectors_docs.INQUIRY_SORTS,
-        default_sort="-received_on",
-        template="sales/docs/inquiry_list.html",
-        versions=False,
+        INQUIRIES,
+        title=_("Inquiries"),
+        columns=INQUIRY_EXPORT_COLUMNS,
+        filename="inquiries",
+        audit_action="sales.inquiries_exported",
     )
 
 
@@ -260,15 +323,36 @@ def inquiry_lose_view(request, pk: int):
 
 @require(can_view_sales)
 def quotation_list_view(request):
-    return _pipeline(
+    return _pipeline(request, QUOTATIONS, template="sales/docs/quotation_list.html")
+
+
+def _created_on(document):
+    return timezone.localdate(document.created_at)
+
+
+QUOTATION_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda quotation: quotation.number),
+    (gettext_lazy("Version"), lambda quotation: quotation.version),
+    (gettext_lazy("Customer code"), lambda quotation: quotation.customer.code),
+    (gettext_lazy("Customer"), lambda quotation: quotation.customer.name),
+    (gettext_lazy("Owner"), lambda quotation: quotation.owner.display_name),
+    (gettext_lazy("Created on"), _created_on),
+    (gettext_lazy("Valid until"), lambda quotation: quotation.valid_until),
+    (gettext_lazy("Total (tax incl.)"), lambda quotation: quotation.total),
+    (gettext_lazy("Of which VAT"), lambda quotation: quotation.tax_total),
+    (gettext_lazy("State"), lambda quotation: quotation.get_state_display()),
+)
+
+
+@require(can_view_sales)
+def quotation_export_view(request):
+    return _pipeline_export(
         request,
-        model=Quotation,
-        flow=QUOTATION_FLOW,
-        search=selectors_docs.quotations_search,
-        sorts=selectors_docs.QUOTATION_SORTS,
-        default_sort="-created_at",
-        template="sales/docs/quotation_list.html",
-        versions=True,
+        QUOTATIONS,
+        title=_("Quotations"),
+        columns=QUOTATION_EXPORT_COLUMNS,
+        filename="quotations",
+        audit_action="sales.quotations_exported",
     )
 
 
@@ -704,15 +788,34 @@ def _int(value) -> int | None:
 
 @require(can_view_sales)
 def order_list_view(request):
-    return _pipeline(
+    return _pipeline(request, ORDERS, template="sales/docs/order_list.html")
+
+
+ORDER_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda order: order.number),
+    (gettext_lazy("Version"), lambda order: order.version),
+    (gettext_lazy("Customer code"), lambda order: order.customer.code),
+    (gettext_lazy("Customer"), lambda order: order.customer.name),
+    (gettext_lazy("Customer's PO number"), lambda order: order.customer_reference),
+    (gettext_lazy("Owner"), lambda order: order.owner.display_name),
+    (gettext_lazy("Order date"), lambda order: order.ordered_on),
+    (gettext_lazy("Wanted delivery date"), lambda order: order.wanted_date),
+    (gettext_lazy("Promised delivery date"), lambda order: order.promised_date),
+    (gettext_lazy("Total (tax incl.)"), lambda order: order.total),
+    (gettext_lazy("Of which VAT"), lambda order: order.tax_total),
+    (gettext_lazy("State"), lambda order: order.get_state_display()),
+)
+
+
+@require(can_view_sales)
+def order_export_view(request):
+    return _pipeline_export(
         request,
-        model=SalesOrder,
-        flow=ORDER_FLOW,
-        search=selectors_docs.orders_search,
-        sorts=selectors_docs.ORDER_SORTS,
-        default_sort="-ordered_on",
-        template="sales/docs/order_list.html",
-        versions=True,
+        ORDERS,
+        title=_("Sales orders"),
+        columns=ORDER_EXPORT_COLUMNS,
+        filename="orders",
+        audit_action="sales.orders_exported",
     )
 
 

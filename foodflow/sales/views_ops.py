@@ -1,6 +1,7 @@
 """Pages of the reviewer, the planner and finance in order to cash: the review queue and the
 one-screen order review, the delivery board and delivery notes, returns, receivables with AR
-aging, payments with their allocation, and the reconciliation report.
+aging, payments with their allocation, and the reconciliation report; each list with its Excel
+export, filtered by the same function as its page.
 
 Views parse input and call one service of ``review``, ``fulfilment`` or ``receivables``; every
 rule (what may be reserved, shipped, allocated, written off) lives there. A refused action
@@ -8,11 +9,13 @@ shows the service's message; a refused form comes back with its input and its er
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
+from foodflow.core.exports import capped_xlsx_response, export_query
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, require, safe_next
 from foodflow.crm.models import Customer
@@ -85,6 +89,17 @@ DELIVERY_SORTS = {
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _filters_used(values: dict, sort: str) -> dict:
+    """A list's filters as its export's audit entry records them (an object by its key, a date
+    as ISO text)."""
+    used = {
+        key: str(getattr(value, "pk", value)) if not isinstance(value, bool) else value
+        for key, value in values.items()
+        if value not in (None, "", False)
+    }
+    return {**used, "sort": sort} if sort else used
 
 
 def _show_error(form, error: DomainError, rename=None) -> None:
@@ -174,16 +189,57 @@ def _may_see_deliveries(user) -> bool:
 # --- order review ------------------------------------------------------------------------------
 
 
-@require(can_open_review)
-def review_queue_view(request):
+def _review_search(request):
+    """The queue's filters and sort, read the same way by the page and by its export: the
+    orders waiting for review in the user's scope."""
     filters = ReviewQueueFilterForm(request.GET)
     values = filters.values()
     sort, ordering = ordering_from(request, selectors_ops.REVIEW_SORTS, "wanted_date")
     orders = selectors_ops.review_queue(request.user, q=values["q"], state=values["state"], ordering=ordering)
+    return filters, values, sort, orders
+
+
+@require(can_open_review)
+def review_queue_view(request):
+    filters, values, sort, orders = _review_search(request)
     return render(
         request,
         "sales/ops/review_queue.html",
-        {"page": paginate(request, orders), "filters": filters, "filtered": any(values.values()), "sort": sort},
+        {
+            "page": paginate(request, orders),
+            "filters": filters,
+            "filtered": any(values.values()),
+            "sort": sort,
+            "export_query": export_query(request),
+        },
+    )
+
+
+REVIEW_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda order: order.number),
+    (gettext_lazy("Version"), lambda order: order.version),
+    (gettext_lazy("Customer code"), lambda order: order.customer.code),
+    (gettext_lazy("Customer"), lambda order: order.customer.name),
+    (gettext_lazy("Customer's PO number"), lambda order: order.customer_reference),
+    (gettext_lazy("Wanted delivery date"), lambda order: order.wanted_date),
+    (gettext_lazy("Order date"), lambda order: order.ordered_on),
+    (gettext_lazy("Amount (tax incl.)"), lambda order: order.total),
+    (gettext_lazy("State"), lambda order: order.get_state_display()),
+    (gettext_lazy("Owner"), lambda order: order.owner.display_name),
+)
+
+
+@require(can_open_review)
+def review_queue_export_view(request):
+    _filters, values, sort, orders = _review_search(request)
+    return capped_xlsx_response(
+        request,
+        title=_("Order review"),
+        columns=REVIEW_EXPORT_COLUMNS,
+        rows=orders,
+        filename="order-review",
+        audit_action="sales.review_queue_exported",
+        filters=_filters_used(values, sort),
     )
 
 
@@ -315,21 +371,48 @@ def order_reserve_rest_view(request, pk: int):
 # --- deliveries --------------------------------------------------------------------------------
 
 
-@require(can_manage_deliveries)
-def deliveries_view(request):
+@dataclass(frozen=True)
+class _Board:
+    """The delivery page's filters read once: the orders ready to deliver (searched, sorted, in
+    the user's scope) and the week of delivery notes, for the page and for its two exports."""
+
+    filters: DeliveryBoardFilterForm
+    values: dict
+    sort: str
+    ready: QuerySet[SalesOrder]
+    start: date
+    end: date
+    week: QuerySet[Delivery]
+
+
+def _board(request) -> _Board:
     filters = DeliveryBoardFilterForm(request.GET)
     values = filters.values()
-    today = timezone.localdate()
-    week_of = values["week"] or today
+    week_of = values["week"] or timezone.localdate()
     start = week_of - timedelta(days=week_of.weekday())
     end = start + timedelta(days=6)
-    deliveries = list(selectors_ops.deliveries_week(start=start, end=end, state=values["state"]))
+    sort, ordering = ordering_from(request, DELIVERY_SORTS, "promised_date")
+    return _Board(
+        filters=filters,
+        values=values,
+        sort=sort,
+        ready=selectors_ops.orders_ready(request.user, q=values["q"]).order_by(*ordering),
+        start=start,
+        end=end,
+        week=selectors_ops.deliveries_week(start=start, end=end, state=values["state"]),
+    )
+
+
+@require(can_manage_deliveries)
+def deliveries_view(request):
+    board = _board(request)
+    today, start = timezone.localdate(), board.start
+    deliveries = list(board.week)
     days = [
         {"day": day, "deliveries": [d for d in deliveries if d.planned_date == day], "today": day == today}
         for day in (start + timedelta(days=offset) for offset in range(7))
     ]
-    sort, ordering = ordering_from(request, DELIVERY_SORTS, "promised_date")
-    page = paginate(request, selectors_ops.orders_ready(request.user, q=values["q"]).order_by(*ordering))
+    page = paginate(request, board.ready)
     rows = [
         {
             "order": order,
@@ -344,19 +427,85 @@ def deliveries_view(request):
         request,
         "sales/ops/deliveries.html",
         {
-            "filters": filters,
+            "filters": board.filters,
             "page": page,
             "rows": rows,
-            "sort": sort,
+            "sort": board.sort,
             "days": days,
             "start": start,
-            "end": end,
+            "end": board.end,
             "previous_week": (start - timedelta(days=7)).isoformat(),
             "next_week": (start + timedelta(days=7)).isoformat(),
             "this_week": today.isoformat(),
             "week_count": len(deliveries),
-            "searched": bool(values["q"]),
+            "searched": bool(board.values["q"]),
+            "export_query": export_query(request),
         },
+    )
+
+
+READY_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda order: order.number),
+    (gettext_lazy("Version"), lambda order: order.version),
+    (gettext_lazy("Customer code"), lambda order: order.customer.code),
+    (gettext_lazy("Customer"), lambda order: order.customer.name),
+    (gettext_lazy("Promised date"), lambda order: order.promised_date),
+    (gettext_lazy("Wanted delivery date"), lambda order: order.wanted_date),
+    (gettext_lazy("Amount (tax incl.)"), lambda order: order.total),
+    (gettext_lazy("State"), lambda order: order.get_state_display()),
+    (gettext_lazy("Planned notes"), lambda order: order.planned_notes),
+)
+
+
+@require(can_manage_deliveries)
+def deliveries_ready_export_view(request):
+    """The orders ready to deliver, as the page searched and sorted them (every page)."""
+    board = _board(request)
+    return capped_xlsx_response(
+        request,
+        title=_("Ready to deliver"),
+        columns=READY_EXPORT_COLUMNS,
+        rows=board.ready,
+        filename="ready-to-deliver",
+        audit_action="sales.deliveries_ready_exported",
+        filters={**({"q": board.values["q"]} if board.values["q"] else {}), "sort": board.sort},
+    )
+
+
+def _local(moment):
+    """A moment as the wall-clock time of the business (a spreadsheet cell has no time zone)."""
+    return timezone.localtime(moment).replace(tzinfo=None) if moment is not None else None
+
+
+DELIVERY_NOTE_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda delivery: delivery.number),
+    (gettext_lazy("Delivery date"), lambda delivery: delivery.planned_date),
+    (gettext_lazy("Customer code"), lambda delivery: delivery.customer.code),
+    (gettext_lazy("Customer"), lambda delivery: delivery.customer.name),
+    (gettext_lazy("Sales order"), lambda delivery: str(delivery.order)),
+    (gettext_lazy("Carrier"), lambda delivery: delivery.carrier),
+    (gettext_lazy("Delivery address"), lambda delivery: delivery.address),
+    (gettext_lazy("Amount (tax incl.)"), lambda delivery: delivery.total),
+    (gettext_lazy("State"), lambda delivery: delivery.get_state_display()),
+    (gettext_lazy("Shipped at"), lambda delivery: _local(delivery.shipped_at)),
+    (gettext_lazy("Received on"), lambda delivery: delivery.received_on),
+    (gettext_lazy("Signed by"), lambda delivery: delivery.signed_by),
+)
+
+
+@require(can_manage_deliveries)
+def deliveries_week_export_view(request):
+    """The delivery notes of the week the page shows, with its state filter."""
+    board = _board(request)
+    used = {"start": board.start.isoformat(), "end": board.end.isoformat()}
+    return capped_xlsx_response(
+        request,
+        title=_("Deliveries"),
+        columns=DELIVERY_NOTE_EXPORT_COLUMNS,
+        rows=board.week,
+        filename=f"delivery-notes-{board.start:%Y%m%d}",
+        audit_action="sales.deliveries_week_exported",
+        filters={**used, "state": board.values["state"]} if board.values["state"] else used,
     )
 
 
@@ -613,8 +762,9 @@ def return_detail_view(request, pk: int):
 # --- receivables -------------------------------------------------------------------------------
 
 
-@require(can_view_receivables)
-def receivables_view(request):
+def _receivables_search(request):
+    """The list's filters and sort, read the same way by the page and by its export: the
+    receivables in the user's scope with their open amount."""
     user = request.user
     filters = ReceivableFilterForm(request.GET, customers=selectors_ops.customers_with_receivables(user))
     values = filters.values()
@@ -627,6 +777,12 @@ def receivables_view(request):
         overdue=bool(values["overdue"]),
         ordering=ordering,
     )
+    return filters, values, sort, invoices
+
+
+@require(can_view_receivables)
+def receivables_view(request):
+    filters, values, sort, invoices = _receivables_search(request)
     return render(
         request,
         "sales/ops/receivables.html",
@@ -637,14 +793,56 @@ def receivables_view(request):
             "filtered": any(values.values()),
             "sort": sort,
             "today": timezone.localdate(),
-            "can_manage": can_manage_receivables(user),
+            "can_manage": can_manage_receivables(request.user),
+            "export_query": export_query(request),
         },
     )
 
 
+RECEIVABLE_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda invoice: invoice.number),
+    (gettext_lazy("Customer code"), lambda invoice: invoice.customer.code),
+    (gettext_lazy("Customer"), lambda invoice: invoice.customer.name),
+    (gettext_lazy("Owner"), lambda invoice: invoice.owner.display_name),
+    (gettext_lazy("Sales order"), lambda invoice: str(invoice.order)),
+    (gettext_lazy("Delivery note"), lambda invoice: invoice.delivery.number if invoice.delivery else ""),
+    (gettext_lazy("Receivable date"), lambda invoice: invoice.invoice_date),
+    (gettext_lazy("Due date"), lambda invoice: invoice.due_date),
+    (gettext_lazy("Amount (tax incl.)"), lambda invoice: invoice.amount),
+    (gettext_lazy("Of which VAT"), lambda invoice: invoice.tax),
+    (gettext_lazy("Paid"), lambda invoice: invoice.paid_amount),
+    (gettext_lazy("Credited"), lambda invoice: invoice.credited_amount),
+    (gettext_lazy("Written off"), lambda invoice: invoice.written_off_amount),
+    (gettext_lazy("Open"), lambda invoice: invoice.open),
+    (gettext_lazy("VAT invoice number"), lambda invoice: invoice.vat_number),
+    (gettext_lazy("State"), lambda invoice: invoice.get_state_display()),
+)
+
+
+@require(can_view_receivables)
+def receivables_export_view(request):
+    _filters, values, sort, invoices = _receivables_search(request)
+    return capped_xlsx_response(
+        request,
+        title=_("Receivables"),
+        columns=RECEIVABLE_EXPORT_COLUMNS,
+        rows=invoices,
+        filename="receivables",
+        audit_action="sales.receivables_exported",
+        filters=_filters_used(values, sort),
+    )
+
+
+def _aging(request):
+    """Open receivables in the user's scope by age, per customer and in total, on today."""
+    today = timezone.localdate()
+    rows, total = ar_aging(invoices=selectors_ops.aging_invoices(request.user), on=today)
+    return today, rows, total
+
+
 @require(can_view_receivables)
 def aging_view(request):
-    rows, total = ar_aging(invoices=selectors_ops.aging_invoices(request.user))
+    today, rows, total = _aging(request)
     names = [name for name, *_rest in AGING_BUCKETS]
     table = [{"row": row, "cells": [(name, row.buckets[name]) for name in names]} for row in rows]
     return render(
@@ -655,8 +853,32 @@ def aging_view(request):
             "buckets": names,
             "total": total,
             "total_cells": [(name, total.buckets[name]) for name in names],
-            "today": timezone.localdate(),
+            "today": today,
         },
+    )
+
+
+@require(can_view_receivables)
+def aging_export_view(request):
+    """Every customer's row of the aging (all pages), then the total row, as on the page."""
+    today, rows, total = _aging(request)
+    columns = [
+        (gettext_lazy("Customer"), lambda row: row.customer_name),
+        *(
+            (_("%(name)s days") % {"name": name}, lambda row, name=name: row.buckets[name])
+            for name, *_rest in AGING_BUCKETS
+        ),
+        (gettext_lazy("Total open"), lambda row: row.total),
+        (gettext_lazy("Overdue"), lambda row: row.overdue),
+    ]
+    return capped_xlsx_response(
+        request,
+        title=_("AR aging"),
+        columns=columns,
+        rows=[*rows, total],
+        filename="ar-aging",
+        audit_action="sales.aging_exported",
+        filters={"on": today.isoformat()},
     )
 
 
@@ -725,8 +947,8 @@ def invoice_writeoff_view(request, pk: int):
 # --- payments ----------------------------------------------------------------------------------
 
 
-@require(can_view_receivables)
-def payments_view(request):
+def _payments_search(request):
+    """The list's filters and sort, read the same way by the page and by its export."""
     filters = PaymentFilterForm(request.GET)
     values = filters.values()
     sort, ordering = ordering_from(request, selectors_ops.PAYMENT_SORTS, "-received_on")
@@ -737,6 +959,12 @@ def payments_view(request):
         unallocated_only=bool(values["unallocated"]),
         ordering=ordering,
     )
+    return filters, values, sort, payments
+
+
+@require(can_view_receivables)
+def payments_view(request):
+    filters, values, sort, payments = _payments_search(request)
     return render(
         request,
         "sales/ops/payments.html",
@@ -746,7 +974,34 @@ def payments_view(request):
             "filtered": any(values.values()),
             "sort": sort,
             "can_create": can_manage_receivables(request.user),
+            "export_query": export_query(request),
         },
+    )
+
+
+PAYMENT_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda payment: payment.number),
+    (gettext_lazy("Customer code"), lambda payment: payment.customer.code),
+    (gettext_lazy("Customer"), lambda payment: payment.customer.name),
+    (gettext_lazy("Received on"), lambda payment: payment.received_on),
+    (gettext_lazy("Method"), lambda payment: payment.get_method_display()),
+    (gettext_lazy("Bank reference"), lambda payment: payment.reference),
+    (gettext_lazy("Amount"), lambda payment: payment.amount),
+    (gettext_lazy("Not yet allocated"), lambda payment: payment.unallocated),
+)
+
+
+@require(can_view_receivables)
+def payments_export_view(request):
+    _filters, values, sort, payments = _payments_search(request)
+    return capped_xlsx_response(
+        request,
+        title=_("Payments"),
+        columns=PAYMENT_EXPORT_COLUMNS,
+        rows=payments,
+        filename="payments",
+        audit_action="sales.payments_exported",
+        filters=_filters_used(values, sort),
     )
 
 
@@ -847,11 +1102,18 @@ def payment_allocate_view(request, pk: int):
 # --- reconciliation ----------------------------------------------------------------------------
 
 
-@require(can_reconcile)
-def reconciliation_view(request):
+def _reconciliation_search(request):
+    """The report's filters, read the same way by the page and by its export: the orders in
+    the user's scope whose amounts disagree, newest first."""
     filters = ReconciliationFilterForm(request.GET)
     values = filters.values()
     rows = selectors_ops.reconciliation_rows(request.user, q=values["q"], start=values["start"], end=values["end"])
+    return filters, values, rows
+
+
+@require(can_reconcile)
+def reconciliation_view(request):
+    filters, values, rows = _reconciliation_search(request)
     return render(
         request,
         "sales/ops/reconciliation.html",
@@ -860,5 +1122,37 @@ def reconciliation_view(request):
             "totals": selectors_ops.reconciliation_totals(rows),
             "filters": filters,
             "filtered": any(values.values()),
+            "export_query": export_query(request),
         },
+    )
+
+
+RECONCILIATION_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda row: row.order.number),
+    (gettext_lazy("Version"), lambda row: row.order.version),
+    (gettext_lazy("Customer code"), lambda row: row.order.customer.code),
+    (gettext_lazy("Customer"), lambda row: row.order.customer.name),
+    (gettext_lazy("Order date"), lambda row: row.order.ordered_on),
+    (gettext_lazy("State"), lambda row: row.order.get_state_display()),
+    (gettext_lazy("Ordered"), lambda row: row.ordered),
+    (gettext_lazy("Delivered"), lambda row: row.delivered),
+    (gettext_lazy("Invoiced"), lambda row: row.invoiced),
+    (gettext_lazy("Credited"), lambda row: row.credited),
+    (gettext_lazy("Paid"), lambda row: row.paid),
+    (gettext_lazy("Written off"), lambda row: row.written_off),
+    (gettext_lazy("Reasons"), lambda row: "\n".join(str(reason) for reason in row.reasons)),
+)
+
+
+@require(can_reconcile)
+def reconciliation_export_view(request):
+    _filters, values, rows = _reconciliation_search(request)
+    return capped_xlsx_response(
+        request,
+        title=_("Reconciliation"),
+        columns=RECONCILIATION_EXPORT_COLUMNS,
+        rows=rows,
+        filename="reconciliation",
+        audit_action="sales.reconciliation_exported",
+        filters=_filters_used(values, ""),
     )

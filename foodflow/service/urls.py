@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/hold/", views.complaint_hold_view, name="complaint_hold"),
     path("<int:pk>/recall/", views.complaint_recall_view, name="complaint_recall"),
     path("recalls/", views.recalls_view, name="recalls"),
+    path("recalls/export/", views.recalls_export_view, name="recalls_export"),
     path("recalls/drill/", views.recall_drill_view, name="recall_drill"),
     path("recalls/<int:pk>/", views.recall_detail_view, name="recall_detail"),
     path("recalls/<int:pk>/close/", views.recall_close_view, name="recall_close"),

@@ -1,7 +1,7 @@
 """Pages of the service desk and QA: the complaint ledger, logging a complaint, the complaint
 page with its actions (assign, record what was done, resolve, the customer's answer, and for
 QA holding or recalling the lot), the recalls with their trace and returns, and mock recall
-drills.
+drills; the ledger and the recalls export to Excel.
 
 Views parse input and call one service (``services`` for complaints, ``recalls`` for lots and
 recalls); every rule lives there. A complaint out of the user's scope is a 403 (404 if it does
@@ -65,6 +65,7 @@ COMPLAINT_SORTS = {
     "customer": ("customer__name", "id"),
 }
 DEFAULT_SORT = "-received"
+EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -72,6 +73,13 @@ DEFAULT_SORT = "-received"
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
+
+
+def export_query(request) -> str:
+    """The page's query string without its page number: the export takes every page."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 def _complaint_or_403(request, pk: int, predicate=can_view_complaint) -> Complaint:
@@ -324,8 +332,8 @@ def complaint_recall_view(request, pk: int):
 # --- recalls --------------------------------------------------------------------------------------
 
 
-@require(can_trace_lots)
-def recalls_view(request):
+def _recall_search(request):
+    """The recall list's filters, read the same way by the page and by its export."""
     rows = (
         Recall.objects.select_related("lot__product", "complaint", "created_by")
         .annotate(shipped=Sum("lines__shipped_quantity"), returned=Sum("lines__returned_quantity"))
@@ -336,9 +344,19 @@ def recalls_view(request):
         rows = rows.filter(is_drill=True)
     elif kind == "recall":
         rows = rows.filter(is_drill=False)
+    else:
+        kind = ""
     state = request.GET.get("state", "")
     if state in ("open", "closed"):
         rows = rows.filter(state=state)
+    else:
+        state = ""
+    return kind, state, rows
+
+
+@require(can_trace_lots)
+def recalls_view(request):
+    kind, state, rows = _recall_search(request)
     return render(
         request,
         "service/recall_list.html",
@@ -348,6 +366,7 @@ def recalls_view(request):
             "state": state,
             "filtered": bool(kind or state),
             "drill_form": DrillForm(auto_id="id_drill_%s") if can_recall(request.user) else None,
+            "export_query": export_query(request),
         },
     )
 
@@ -516,6 +535,39 @@ def complaints_export_view(request):
             **{key: str(getattr(value, "pk", value)) for key, value in values.items() if value not in (None, "")},
             "sort": sort,
         },
+    )
+
+
+RECALL_EXPORT_COLUMNS = (
+    (gettext_lazy("Number"), lambda r: r.number),
+    (gettext_lazy("Kind"), lambda r: _("Drill") if r.is_drill else _("Recall")),
+    (gettext_lazy("Lot number"), lambda r: r.lot.lot_number),
+    (gettext_lazy("SKU"), lambda r: r.lot.product.sku),
+    (gettext_lazy("Product"), lambda r: r.lot.product.display_name),
+    (gettext_lazy("Complaint"), lambda r: r.complaint.number if r.complaint else ""),
+    (gettext_lazy("Reason"), lambda r: r.reason),
+    (gettext_lazy("Shipped"), lambda r: r.shipped or Decimal(0)),
+    (gettext_lazy("Returned"), lambda r: r.returned or Decimal(0)),
+    (gettext_lazy("Trace took (ms)"), lambda r: r.trace_ms),
+    (gettext_lazy("Started"), lambda r: _local(r.created_at)),
+    (gettext_lazy("State"), lambda r: r.get_state_display()),
+    (gettext_lazy("Closed at"), lambda r: _local(r.closed_at)),
+    (gettext_lazy("Closing note"), lambda r: r.close_note),
+)
+
+
+@require(can_trace_lots)
+def recalls_export_view(request):
+    """The recalls and drills as the user filtered them (every page); audited."""
+    kind, state, rows = _recall_search(request)
+    return xlsx_response(
+        request,
+        title=_("Recalls"),
+        columns=RECALL_EXPORT_COLUMNS,
+        rows=rows[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="recalls",
+        audit_action="service.recalls_exported",
+        filters={key: value for key, value in (("kind", kind), ("state", state)) if value},
     )
 
 

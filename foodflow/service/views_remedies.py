@@ -1,6 +1,6 @@
 """Pages of a complaint's remedies: the forms of a replacement, a refund or compensation and a
 return (opened in a modal of the complaint page through htmx, or as a page of their own), and
-finance's list of approved credits waiting for their credit note.
+finance's list of approved credits waiting for their credit note, and its Excel export.
 
 Views parse input and call one service of ``remedies``, which checks every rule (the complaint
 is open, the user handles it, stock, amounts, lines). A refusal is shown on the form: in the
@@ -15,10 +15,12 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from foodflow.core.errors import DomainError
+from foodflow.core.exports import xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, perform, require, safe_next
 from foodflow.sales.permissions import can_manage_receivables
@@ -28,7 +30,7 @@ from . import remedies
 from .forms_remedies import CreditFilterForm, RemedyCreditForm, RemedyReplaceForm, RemedyReturnForm
 from .models import Complaint, Remedy
 from .permissions import can_log_complaints, can_manage_complaint
-from .views import _complaint_or_403
+from .views import EXPORT_MAX_ROWS, _complaint_or_403, _local, export_query
 from .workflows import OPEN
 
 CREDIT_SORTS = {
@@ -225,8 +227,8 @@ def _credits_filtered(queryset, *, q: str, kind: str):
     return queryset
 
 
-@require(can_manage_receivables)
-def credits_to_issue_view(request):
+def _credit_search(request):
+    """The credits' filters and sort, read the same way by the page and by its export."""
     filters = CreditFilterForm(request.GET)
     values = filters.values()
     rows = _credits_filtered(
@@ -236,15 +238,57 @@ def credits_to_issue_view(request):
         **values,
     )
     sort, ordering = ordering_from(request, CREDIT_SORTS, DEFAULT_CREDIT_SORT)
+    return filters, values, sort, rows.order_by(*ordering)
+
+
+@require(can_manage_receivables)
+def credits_to_issue_view(request):
+    filters, values, sort, rows = _credit_search(request)
     return render(
         request,
         "service/remedies_credits.html",
         {
-            "page": paginate(request, rows.order_by(*ordering)),
+            "page": paginate(request, rows),
             "filters": filters,
             "filtered": any(values.values()),
             "sort": sort,
+            "export_query": export_query(request),
         },
+    )
+
+
+def _order_of(remedy: Remedy):
+    """The order the credit is set against: the delivered one, else the one named (as on the page)."""
+    complaint = remedy.complaint
+    if complaint.delivery_id:
+        return complaint.delivery.order
+    return complaint.order
+
+
+CREDIT_EXPORT_COLUMNS = (
+    (gettext_lazy("Complaint"), lambda remedy: remedy.complaint.number),
+    (gettext_lazy("Customer code"), lambda remedy: remedy.complaint.customer.code if remedy.complaint.customer else ""),
+    (gettext_lazy("Customer"), lambda remedy: remedy.complaint.customer.name if remedy.complaint.customer else ""),
+    (gettext_lazy("Kind"), lambda remedy: remedy.get_kind_display()),
+    (gettext_lazy("Amount (tax incl.)"), lambda remedy: remedy.amount),
+    (gettext_lazy("Order"), lambda remedy: str(_order_of(remedy) or "")),
+    (gettext_lazy("Reason"), lambda remedy: remedy.reason),
+    (gettext_lazy("Requested by"), lambda remedy: remedy.created_by.display_name if remedy.created_by else ""),
+    (gettext_lazy("Approved"), lambda remedy: _local(remedy.decided_at)),
+)
+
+
+@require(can_manage_receivables)
+def credits_export_view(request):
+    _filters, values, sort, rows = _credit_search(request)
+    return xlsx_response(
+        request,
+        title=_("Credits to issue"),
+        columns=CREDIT_EXPORT_COLUMNS,
+        rows=rows[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="credits-to-issue",
+        audit_action="service.credits_exported",
+        filters={**{key: value for key, value in values.items() if value}, "sort": sort},
     )
 
 

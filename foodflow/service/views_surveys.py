@@ -9,6 +9,8 @@ fields."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -42,6 +44,7 @@ from .forms_surveys import (
 from .models import Revisit, Survey
 from .permissions import MANAGE, VIEW, can_do_revisit, can_manage_surveys, can_view_complaints, revisits_in_scope
 from .surveys import QUIET_DAYS
+from .views import EXPORT_MAX_ROWS, export_query
 
 SURVEY_SORTS = {
     "name": ("name", "id"),
@@ -67,8 +70,8 @@ def _survey_or_404(pk: int) -> Survey:
 # --- surveys -----------------------------------------------------------------------------------------
 
 
-@require(can_manage_surveys)
-def surveys_view(request):
+def _survey_search(request):
+    """The survey list's filters and sort, read the same way by the page and by its export."""
     filters = SurveyFilterForm(request.GET)
     rows = Survey.objects.annotate(
         sent_count=Count("invitations"),
@@ -82,16 +85,50 @@ def surveys_view(request):
     if active in ("0", "1"):
         rows = rows.filter(is_active=active == "1")
     sort, ordering = ordering_from(request, SURVEY_SORTS, "-created")
+    used = {key: value for key, value in (("q", q), ("trigger", trigger), ("active", active)) if value}
+    return filters, used, sort, rows.order_by(*ordering)
+
+
+@require(can_manage_surveys)
+def surveys_view(request):
+    filters, used, sort, rows = _survey_search(request)
     return render(
         request,
         "service/surveys.html",
         {
-            "page": paginate(request, rows.order_by(*ordering)),
+            "page": paginate(request, rows),
             "filters": filters,
-            "filtered": bool(q or trigger or active),
+            "filtered": bool(used),
             "sort": sort,
             "quiet_days": QUIET_DAYS,
+            "export_query": export_query(request),
         },
+    )
+
+
+SURVEY_EXPORT_COLUMNS = (
+    (gettext_lazy("Name"), lambda survey: survey.name),
+    (gettext_lazy("Sent"), lambda survey: survey.get_trigger_display()),
+    (gettext_lazy("Free questions"), lambda survey: len(survey.questions or [])),
+    (gettext_lazy("Valid for (days)"), lambda survey: survey.valid_days),
+    (gettext_lazy("Invitations"), lambda survey: survey.sent_count),
+    (gettext_lazy("Answered"), lambda survey: survey.answered_count),
+    (gettext_lazy("State"), lambda survey: _("Active") if survey.is_active else _("Inactive")),
+    (gettext_lazy("Created on"), lambda survey: timezone.localtime(survey.created_at).date()),
+)
+
+
+@require(can_manage_surveys)
+def surveys_export_view(request):
+    _filters, used, sort, rows = _survey_search(request)
+    return xlsx_response(
+        request,
+        title=_("Satisfaction surveys"),
+        columns=SURVEY_EXPORT_COLUMNS,
+        rows=rows[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="surveys",
+        audit_action="service.surveys_exported",
+        filters={**used, "sort": sort},
     )
 
 
@@ -321,24 +358,54 @@ def _sees_only_own(user) -> bool:
     return perm_scope(user, VIEW) == Scope.OWN
 
 
-@require(can_view_complaints)
-def revisits_view(request):
+@dataclass(frozen=True)
+class RevisitSearch:
+    """What the revisit list was asked for."""
+
+    filters: RevisitFilterForm
+    only_own: bool
+    mine: bool
+    state: str
+    reason: str
+    q: str
+    sort: str
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.reason or self.state != "open")
+
+    def used(self) -> dict:
+        """The filters as the audit entry of an export records them."""
+        chosen = {"state": self.state, "who": "mine" if self.mine else "all", "reason": self.reason, "q": self.q}
+        return {**{key: value for key, value in chosen.items() if value}, "sort": self.sort}
+
+
+def _revisit_search(request):
+    """The revisit list's filters and sort, read the same way by the page and by its export."""
     filters = RevisitFilterForm(request.GET)
     only_own = _sees_only_own(request.user)
     mine = only_own or request.GET.get("who", "mine" if only_own else "all") == "mine"
     state = filters.value("state", "open")
-    today = timezone.localdate()
+    reason, q = filters.value("reason", ""), (filters.value("q", "") or "").strip()
     rows = selectors_surveys.revisits_filtered(
         request.user,
         Revisit.objects.select_related("customer", "owner", "complaint"),
         state=state,
         mine=mine,
-        reason=filters.value("reason", ""),
-        q=(filters.value("q", "") or "").strip(),
-        today=today,
+        reason=reason,
+        q=q,
+        today=timezone.localdate(),
     )
     sort, ordering = ordering_from(request, REVISIT_SORTS, "due")
-    page = paginate(request, rows.order_by(*ordering))
+    search = RevisitSearch(filters=filters, only_own=only_own, mine=mine, state=state, reason=reason, q=q, sort=sort)
+    return search, rows.order_by(*ordering)
+
+
+@require(can_view_complaints)
+def revisits_view(request):
+    search, rows = _revisit_search(request)
+    today = timezone.localdate()
+    page = paginate(request, rows)
     user = request.user
     entries = [
         {
@@ -356,14 +423,41 @@ def revisits_view(request):
         {
             "page": page,
             "entries": entries,
-            "filters": filters,
-            "state": state,
-            "mine": mine,
-            "only_own": only_own,
-            "filtered": bool(filters.value("q") or filters.value("reason") or state != "open"),
-            "sort": sort,
+            "filters": search.filters,
+            "state": search.state,
+            "mine": search.mine,
+            "only_own": search.only_own,
+            "filtered": search.filtered,
+            "sort": search.sort,
             "today": today,
+            "export_query": export_query(request),
         },
+    )
+
+
+REVISIT_EXPORT_COLUMNS = (
+    (gettext_lazy("Due on"), lambda revisit: revisit.due_on),
+    (gettext_lazy("Customer code"), lambda revisit: revisit.customer.code),
+    (gettext_lazy("Customer"), lambda revisit: revisit.customer.name),
+    (gettext_lazy("Reason"), lambda revisit: revisit.get_reason_display()),
+    (gettext_lazy("Complaint"), lambda revisit: revisit.complaint.number if revisit.complaint else ""),
+    (gettext_lazy("Owner"), lambda revisit: revisit.owner.display_name),
+    (gettext_lazy("Done on"), lambda revisit: revisit.done_on),
+    (gettext_lazy("Outcome"), lambda revisit: revisit.outcome),
+)
+
+
+@require(can_view_complaints)
+def revisits_export_view(request):
+    search, rows = _revisit_search(request)
+    return xlsx_response(
+        request,
+        title=_("Key-account revisits"),
+        columns=REVISIT_EXPORT_COLUMNS,
+        rows=rows[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="revisits",
+        audit_action="service.revisits_exported",
+        filters=search.used(),
     )
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("notifications/", views.notifications_view, name="notifications"),
     path("notifications/read/", views.notifications_read_view, name="notifications_read"),
     path("audit/", views.audit_view, name="audit"),
+    path("audit/export.xlsx", views.audit_export_view, name="audit_export"),
 ]

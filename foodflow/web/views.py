@@ -1,14 +1,20 @@
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from foodflow.accounts.permissions import can_access_area, can_view_audit
+from foodflow.core.exports import xlsx_response
 from foodflow.core.models import AuditEntry, Notification
 from foodflow.core.notifications import notifications_mark_read
 from foodflow.core.search import search_everything
@@ -62,10 +68,14 @@ def notifications_read_view(request):
     return redirect(safe_next(request, reverse("web:notifications")))
 
 
-@require(can_view_audit)
-def audit_view(request):
+AUDIT_FILTERS = ("q", "action", "object_type", "actor")
+EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
+
+
+def _audit_search(request):
+    """The audit log's filters, read the same way by the page and by its export (newest first)."""
     entries = AuditEntry.objects.select_related("actor")
-    filters = {key: request.GET.get(key, "").strip()[:100] for key in ("q", "action", "object_type", "actor")}
+    filters = {key: request.GET.get(key, "").strip()[:100] for key in AUDIT_FILTERS}
     if filters["action"]:
         entries = entries.filter(action__icontains=filters["action"])
     if filters["object_type"]:
@@ -74,7 +84,52 @@ def audit_view(request):
         entries = entries.filter(actor_name__icontains=filters["actor"])
     if filters["q"]:
         entries = entries.filter(object_repr__icontains=filters["q"]) | entries.filter(object_id=filters["q"])
-    return render(request, "web/audit.html", {"page": paginate(request, entries, per_page=50), "filters": filters})
+    return filters, entries.order_by("-seq")
+
+
+@require(can_view_audit)
+def audit_view(request):
+    filters, entries = _audit_search(request)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "web/audit.html",
+        {"page": paginate(request, entries, per_page=50), "filters": filters, "export_query": params.urlencode()},
+    )
+
+
+def _changes_text(entry: AuditEntry) -> str:
+    return json.dumps(entry.changes, ensure_ascii=False, sort_keys=True, cls=DjangoJSONEncoder) if entry.changes else ""
+
+
+AUDIT_EXPORT_COLUMNS = (
+    ("#", lambda entry: entry.seq),
+    # the wall-clock time of the company: a spreadsheet cell has no time zone
+    (gettext_lazy("Time"), lambda entry: timezone.localtime(entry.at).replace(tzinfo=None)),
+    (gettext_lazy("Actor"), lambda entry: entry.actor_name),
+    (gettext_lazy("Action"), lambda entry: entry.action),
+    (gettext_lazy("Object type"), lambda entry: entry.object_type),
+    (gettext_lazy("Object id"), lambda entry: entry.object_id),
+    (gettext_lazy("Object"), lambda entry: entry.object_repr),
+    (gettext_lazy("Changes"), _changes_text),
+    (gettext_lazy("IP address"), lambda entry: entry.ip_address or ""),
+)
+
+
+@require(can_view_audit)
+def audit_export_view(request):
+    # the rows are read before this export's own entry is appended: it is not in the file
+    filters, entries = _audit_search(request)
+    return xlsx_response(
+        request,
+        title=_("Audit log"),
+        columns=AUDIT_EXPORT_COLUMNS,
+        rows=entries[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        filename="audit-log",
+        audit_action="core.audit_exported",
+        filters={key: value for key, value in filters.items() if value},
+    )
 
 
 @never_cache
