@@ -102,7 +102,7 @@ def test_one_bad_row_stops_the_whole_file_and_the_report_says_where_and_why(admi
     with translation.override("zh-hans"):
         sheet = load_workbook(io.BytesIO(services.report_workbook(job))).active
     rows_of_report = list(sheet.iter_rows(values_only=True))
-    assert rows_of_report[0] == ("行", "列", "值", "编码", "原因")
+    assert rows_of_report[0] == ("行", "列", "数值", "编码", "原因")
     assert rows_of_report[1][:4] == (3, "信用额度", "很多", "not_number")
 
 
