@@ -424,6 +424,11 @@ def return_create(
         )
     if delivery.state not in ("shipped", "received"):
         raise PaymentRefused(_("Only shipped goods come back."), code="delivery_not_shipped")
+    if delivery.imported:
+        raise PaymentRefused(
+            _("Imported history has no lots to take goods back into: record a credit note instead."),
+            code="delivery_imported",
+        )
     with transaction.atomic():
         customer_return = CustomerReturn.objects.create(
             number=number_next(doc_type="RT"),
