@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy
 
-from foodflow.core.exports import xlsx_response
+from foodflow.core.exports import export_query, xlsx_response
 from foodflow.core.forms import StyledFormMixin
 from foodflow.core.views import require
 
@@ -221,12 +221,6 @@ def _tabs(tables: dict[str, Table]) -> list[tuple[str, str, object]]:
     return [(table.name, by, label) for table in tables.values() for by, label in table.groups.items()]
 
 
-def _export_query(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 @dataclass(frozen=True)
 class FiguresPage:
     """A page of figures with its tables: the receivables' or the service's."""
@@ -297,7 +291,7 @@ def _page(request, figures: FiguresPage):
             "tabs": _tabs(figures.tables),
             "page": Paginator(asked.choice.rows, PER_PAGE).get_page(request.GET.get("page")),
             "export_url": reverse(f"analytics:{figures.name}_export"),
-            "export_query": _export_query(request),
+            "export_query": export_query(request),
             "definitions": figures.definitions,
         },
     )

@@ -95,14 +95,13 @@ def _choices() -> dict:
     from foodflow.catalog.models import Category
     from foodflow.core.vocab import Channel, Tier
 
-    lines = Category.objects.filter(parent__isnull=True).order_by("name")
+    lines = list(Category.objects.filter(parent__isnull=True).order_by("name").values_list("pk", flat=True))
+    names = figures.labels("category", lines)  # one query for every product line, not one each
     return {
         "region": [(str(pk), name) for pk, name in OrgUnit.objects.filter(kind="region").values_list("pk", "name")],
         "channel": [(value, str(label)) for value, label in Channel.choices],
         "tier": [(value, str(label)) for value, label in Tier.choices],
-        "category": [
-            (str(pk), str(figures.labels("category", [pk]).get(pk, ""))) for pk in lines.values_list("pk", flat=True)
-        ],
+        "category": [(str(pk), str(names.get(pk, ""))) for pk in lines],
     }
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
-from foodflow.core.exports import xlsx_response
+from foodflow.core.exports import capped_xlsx_response, export_query
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import paginate, perform, require, safe_next
 
@@ -58,7 +58,6 @@ from .workflows import DISPUTE_FLOW
 
 CLAUSES = "clauses"  # the prefix of the clause formset
 RECENT_DECISIONS = 20
-EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -66,13 +65,6 @@ EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry reco
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
-
-
-def _export_query(request) -> str:
-    """The page's query string without its page number: the export takes every page."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 # --- legal review queue ---------------------------------------------------------------------------
@@ -284,7 +276,7 @@ def disputes_view(request):
             "filters": filters,
             "filtered": any(values.values()),
             "can_export": can_export_contracts(request.user),
-            "export_query": _export_query(request),
+            "export_query": export_query(request),
         },
     )
 
@@ -310,11 +302,11 @@ DISPUTE_EXPORT_COLUMNS = (
 @require(can_export_contracts)
 def disputes_export_view(request):
     _filters, values, disputes = _dispute_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Disputes"),
         columns=DISPUTE_EXPORT_COLUMNS,
-        rows=disputes[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=disputes,
         filename="disputes",
         audit_action="contracts.disputes_exported",
         filters={key: value for key, value in values.items() if value},
@@ -473,7 +465,7 @@ def risks_view(request):
             "filtered": values != {"state": "live", "rule": "", "severity": None, "mine": False},
             "can_set_policy": can_set_risk_policy(request.user),
             "can_export": can_export_contracts(request.user),
-            "export_query": _export_query(request),
+            "export_query": export_query(request),
         },
     )
 
@@ -504,11 +496,11 @@ RISK_EXPORT_COLUMNS = (
 @require(can_export_contracts)
 def risks_export_view(request):
     _filters, values, warnings = _risk_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Risk board"),
         columns=RISK_EXPORT_COLUMNS,
-        rows=warnings[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=warnings,
         filename="contract-risks",
         audit_action="contracts.risks_exported",
         filters={key: str(value) for key, value in values.items() if value not in (None, "", False)},

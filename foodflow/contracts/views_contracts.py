@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from foodflow.accounts.models import User
 from foodflow.core.errors import ConflictError, DomainError, PermissionDeniedError
-from foodflow.core.exports import xlsx_response
+from foodflow.core.exports import capped_xlsx_response, xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import Action, paginate, perform, require
 from foodflow.crm.models import Customer
@@ -71,7 +71,6 @@ DEFAULT_SORT = "-created"
 LINES = "lines"  # the prefix of the lines formset
 MILESTONES = "milestones"  # the prefix of the payment milestones formset
 PDF_LANGUAGES = ("zh-hans", "en")
-EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
 LIVE_WARNINGS = (RiskWarning.State.OPEN, RiskWarning.State.ACKNOWLEDGED)
 
 
@@ -235,11 +234,11 @@ def _may_export_to_draft(user) -> bool:
 @require(_may_export_to_draft)
 def to_draft_export_view(request):
     orders = selectors.orders_without_contract(request.user)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Contracts to draft"),
         columns=TO_DRAFT_EXPORT_COLUMNS,
-        rows=orders[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=orders,
         filename="contracts-to-draft",
         audit_action="contracts.to_draft_exported",
         filters={},

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from foodflow.core.errors import DomainError
-from foodflow.core.exports import xlsx_response
+from foodflow.core.exports import EXPORT_ROW_LIMIT, capped_xlsx_response, export_query, xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.panels import panels_for
 from foodflow.core.views import paginate, require
@@ -56,7 +56,6 @@ from .permissions import (
 from .workflows import LEAD_FLOW
 
 LEAD_SORTS = {"company", "-company", "created_at", "-created_at", "stage", "-stage"}
-EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -111,13 +110,6 @@ def _lead_or_403(request, pk: int, predicate=can_view_lead) -> Lead:
 
 def _shown_phone(phone: str, *, visible: bool) -> str:
     return phone if visible or not phone else mask_phone(phone)
-
-
-def _export_query(request) -> str:
-    """The page's query string without its page number: the export takes every page."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _filters_used(values: dict, *, sort: str) -> dict:
@@ -433,7 +425,7 @@ def lead_list_view(request):
             "sort": sort,
             "can_create": can_create_customers(request.user),
             "can_export": can_export_customers(request.user),
-            "export_query": _export_query(request),
+            "export_query": export_query(request),
         },
     )
 
@@ -456,11 +448,11 @@ LEAD_EXPORT_COLUMNS = (
 @require(can_export_customers)
 def lead_export_view(request):
     _filters, values, sort, leads = _lead_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Leads"),
         columns=LEAD_EXPORT_COLUMNS,
-        rows=leads[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=leads,
         filename="leads",
         audit_action="crm.leads_exported",
         filters=_filters_used(values, sort=sort),
@@ -664,7 +656,7 @@ def revisit_list_view(request):
             "mine": mine,
             "today": timezone.localdate(),
             "can_export": can_export_customers(request.user),
-            "export_query": _export_query(request),
+            "export_query": export_query(request),
         },
     )
 
@@ -687,11 +679,11 @@ REVISIT_EXPORT_COLUMNS = (
 @require(can_export_customers)
 def revisit_export_view(request):
     mine, activities = _revisit_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Revisits due"),
         columns=REVISIT_EXPORT_COLUMNS,
-        rows=activities[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=activities,
         filename="revisits",
         audit_action="crm.revisits_exported",
         filters={"mine": "1"} if mine else {},
@@ -760,7 +752,7 @@ PLAN_EXPORT_COLUMNS = (
 @require(can_export_customers)
 def plan_export_view(request):
     # the progress is counted per plan, as on the page (plans are few: one per rep or team and period)
-    plans = _plans(request)[:EXPORT_MAX_ROWS].iterator(chunk_size=1000)
+    plans = _plans(request)[:EXPORT_ROW_LIMIT].iterator(chunk_size=1000)
     return xlsx_response(
         request,
         title=_("Development plans"),

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from foodflow.core.attachments import DOCUMENTS, attachment_create
 from foodflow.core.errors import DomainError
-from foodflow.core.exports import xlsx_response
+from foodflow.core.exports import capped_xlsx_response, export_query
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, require, safe_next
 
@@ -40,16 +40,7 @@ from .forms_market import (
 from .models import Competitor
 from .permissions import can_manage_market, can_view_market
 
-EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
-
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _export_query(request) -> str:
-    """The page's query string without its page number: the export takes every page."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _filters_used(values: dict, *, sort: str) -> dict:
@@ -192,7 +183,7 @@ def competitor_list_view(request):
             "sort": sort,
             "form": form,
             "can_manage": can_manage,
-            "export_query": _export_query(request),
+            "export_query": export_query(request),
         },
     )
 
@@ -210,11 +201,11 @@ COMPETITOR_EXPORT_COLUMNS = (
 @require(can_view_market)
 def competitor_export_view(request):
     _filters, values, sort, competitors = _competitor_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Competitors"),
         columns=COMPETITOR_EXPORT_COLUMNS,
-        rows=competitors[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=competitors,
         filename="competitors",
         audit_action="market.competitors_exported",
         filters=_filters_used(values, sort=sort),
@@ -248,7 +239,7 @@ def _list_context(request, *, kind: str, filters, values: dict, records: QuerySe
         "sort": sort,
         "today": today,
         "can_manage": can_manage_market(request.user),
-        "export_query": _export_query(request),
+        "export_query": export_query(request),
     }
 
 
@@ -364,11 +355,11 @@ REPORT_EXPORT_COLUMNS = (
 
 def _records_export(request, *, kind: str, search, columns, filename: str, audit_action: str):
     _filters, values, sort, records = search(request, timezone.localdate())
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=KINDS[kind].label,
         columns=columns,
-        rows=records[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=records,
         filename=filename,
         audit_action=audit_action,
         filters=_filters_used(values, sort=sort),

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from foodflow.accounts.models import User
 from foodflow.catalog.models import Product
 from foodflow.core.errors import DomainError
-from foodflow.core.exports import xlsx_response
+from foodflow.core.exports import capped_xlsx_response, export_query, xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, perform, require
 from foodflow.crm.models import Customer
@@ -65,7 +65,6 @@ COMPLAINT_SORTS = {
     "customer": ("customer__name", "id"),
 }
 DEFAULT_SORT = "-received"
-EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry records how many went out
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -73,13 +72,6 @@ EXPORT_MAX_ROWS = 100_000  # an Excel sheet stays workable; the audit entry reco
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
-
-
-def export_query(request) -> str:
-    """The page's query string without its page number: the export takes every page."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _complaint_or_403(request, pk: int, predicate=can_view_complaint) -> Complaint:
@@ -560,11 +552,11 @@ RECALL_EXPORT_COLUMNS = (
 def recalls_export_view(request):
     """The recalls and drills as the user filtered them (every page); audited."""
     kind, state, rows = _recall_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Recalls"),
         columns=RECALL_EXPORT_COLUMNS,
-        rows=rows[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=rows,
         filename="recalls",
         audit_action="service.recalls_exported",
         filters={key: value for key, value in (("kind", kind), ("state", state)) if value},

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from foodflow.core.errors import DomainError
-from foodflow.core.exports import xlsx_response
+from foodflow.core.exports import capped_xlsx_response, export_query
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, perform, require, safe_next
 from foodflow.sales.permissions import can_manage_receivables
@@ -30,7 +30,7 @@ from . import remedies
 from .forms_remedies import CreditFilterForm, RemedyCreditForm, RemedyReplaceForm, RemedyReturnForm
 from .models import Complaint, Remedy
 from .permissions import can_log_complaints, can_manage_complaint
-from .views import EXPORT_MAX_ROWS, _complaint_or_403, _local, export_query
+from .views import _complaint_or_403, _local
 from .workflows import OPEN
 
 CREDIT_SORTS = {
@@ -281,11 +281,11 @@ CREDIT_EXPORT_COLUMNS = (
 @require(can_manage_receivables)
 def credits_export_view(request):
     _filters, values, sort, rows = _credit_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Credits to issue"),
         columns=CREDIT_EXPORT_COLUMNS,
-        rows=rows[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=rows,
         filename="credits-to-issue",
         audit_action="service.credits_exported",
         filters={**{key: value for key, value in values.items() if value}, "sort": sort},

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from foodflow.accounts.permissions import scoped
 from foodflow.core.errors import DomainError
-from foodflow.core.exports import xlsx_response
+from foodflow.core.exports import capped_xlsx_response, export_query, xlsx_response
 from foodflow.core.forms import form_show_error
 from foodflow.core.views import ordering_from, paginate, perform, require, safe_next
 from foodflow.crm.models import Customer
@@ -44,7 +44,6 @@ from .forms_surveys import (
 from .models import Revisit, Survey
 from .permissions import MANAGE, VIEW, can_do_revisit, can_manage_surveys, can_view_complaints, revisits_in_scope
 from .surveys import QUIET_DAYS
-from .views import EXPORT_MAX_ROWS, export_query
 
 SURVEY_SORTS = {
     "name": ("name", "id"),
@@ -121,11 +120,11 @@ SURVEY_EXPORT_COLUMNS = (
 @require(can_manage_surveys)
 def surveys_export_view(request):
     _filters, used, sort, rows = _survey_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Satisfaction surveys"),
         columns=SURVEY_EXPORT_COLUMNS,
-        rows=rows[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=rows,
         filename="surveys",
         audit_action="service.surveys_exported",
         filters={**used, "sort": sort},
@@ -450,11 +449,11 @@ REVISIT_EXPORT_COLUMNS = (
 @require(can_view_complaints)
 def revisits_export_view(request):
     search, rows = _revisit_search(request)
-    return xlsx_response(
+    return capped_xlsx_response(
         request,
         title=_("Key-account revisits"),
         columns=REVISIT_EXPORT_COLUMNS,
-        rows=rows[:EXPORT_MAX_ROWS].iterator(chunk_size=1000),
+        rows=rows,
         filename="revisits",
         audit_action="service.revisits_exported",
         filters=search.used(),
