@@ -325,7 +325,7 @@ def child(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     rollup_rebuild()
     print(
-        f"# {label}: rollup_rebuild (the import runs it before it commits) once more: "
+        f"# {label}: rollup_rebuild (the repair tool; the import counts its orders set-based) for comparison: "
         f"{time.perf_counter() - started:.1f} s"
     )
     if not args.no_again:

@@ -16,13 +16,28 @@ from .models import DocumentSequence
 
 
 def number_next(*, doc_type: str, on: date | None = None, width: int = 6) -> str:
+    return numbers_take(doc_type=doc_type, year=(on or timezone.localdate()).year, count=1, width=width)[0]
+
+
+def numbers_take(*, doc_type: str, year: int, count: int, width: int = 6) -> list[str]:
+    """``count`` consecutive numbers of one type and year (a bulk load's block), as ``number_next``
+    would give them one by one."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("number_next must run inside the transaction that saves the document")
-    year = (on or timezone.localdate()).year
+        raise RuntimeError("numbers must be taken inside the transaction that saves the documents")
     sequence = _locked_sequence(doc_type, year)
-    sequence.last_number += 1
+    first = sequence.last_number + 1
+    sequence.last_number += count
     sequence.save(update_fields=["last_number"])
-    return f"{doc_type}-{year}-{sequence.last_number:0{width}d}"
+    return [f"{doc_type}-{year}-{n:0{width}d}" for n in range(first, first + count)]
+
+
+def numbers_move_past(*, doc_type: str, year: int, last: int) -> None:
+    """A number of this type and year came from elsewhere (a migrated document that kept its
+    number): the counter moves past it, so that ``number_next`` never gives it again."""
+    sequence = _locked_sequence(doc_type, year)
+    if sequence.last_number < last:
+        sequence.last_number = last
+        sequence.save(update_fields=["last_number"])
 
 
 def _locked_sequence(doc_type: str, year: int) -> DocumentSequence:

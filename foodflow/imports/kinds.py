@@ -102,6 +102,9 @@ class Kind:
     clean: Callable[[dict, Any, dict], dict]  # (parsed values, user, context) → clean values; raises
     write: Callable[[list[dict], Any, dict], Result]  # (clean rows, user, context) → counts
     prepare: Callable[[Any], dict] = field(default=lambda by: {})  # lookups shared by every row
+    # checks of rows taken together, after each row was cleaned: (good rows as (row number, clean
+    # values), context) → the problems as (row number, field, value, CellError); those rows are invalid
+    finish: Callable[[list[tuple[int, dict]], dict], list[tuple[int, str, str, CellError]]] | None = None
     description: Any = ""
 
     def field(self, name: str) -> Field:

@@ -260,6 +260,37 @@ def _clean_history_row(values: dict, by, context: dict) -> dict:
     return {"order": found}
 
 
+def _finish_history(good: list[tuple[int, dict]], context: dict) -> list[tuple[int, str, str, CellError]]:
+    """Orders imported before are compared with the file as a whole (three queries per 500 orders):
+    one whose content differs is refused on each of its rows (history is not edited in place)."""
+    from foodflow.sales.history import history_difference, history_stored
+
+    again = {
+        number: found
+        for number, found in context["orders"].items()
+        if context["existing"].get(number) and found.error is None and not found.broken
+    }
+    if not again:
+        return []
+    labels = {item.name: item.label for item in HISTORY_FIELDS}
+    labels |= {"customer_id": labels["customer"], "owner_id": labels["rep"], "lines": _("lines")}
+    changed = {}
+    for number, stored in history_stored(again).items():
+        name = history_difference(stored, again[number].order) if stored is not None else ""
+        if name:
+            again[number].broken = True
+            changed[number] = CellError(
+                _("This order was imported before with another %(field)s: history is not changed.")
+                % {"field": labels[name]},
+                "order_changed",
+            )
+    return [
+        (row, "number", values["order"].order.number, changed[values["order"].order.number])
+        for row, values in good
+        if values["order"].order.number in changed
+    ]
+
+
 def _rows_per_order(job) -> Counter:
     """How many rows of the job's file name each order number (read again: the rows refused
     before a kind's ``clean`` never reach it)."""
@@ -277,7 +308,7 @@ def _rows_per_order(job) -> Counter:
 def _write_history(rows: list[dict], by, context: dict) -> Result:
     from django.db import connection
 
-    from foodflow.analytics.rollup import rollup_rebuild
+    from foodflow.analytics.rollup import rollup_count_new
     from foodflow.sales.history import orders_history_write
     from foodflow.sales.models import OrderLine, SalesOrder
 
@@ -295,8 +326,7 @@ def _write_history(rows: list[dict], by, context: dict) -> Result:
         with connection.cursor() as cursor:
             for model in (SalesOrder, OrderLine):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-    if written.order_ids:
-        rollup_rebuild()  # the new orders get their facts; the summaries are recomputed
+    rollup_count_new(written.order_ids)  # in the sales figures, in this transaction
     return Result(created=written.lines_created, unchanged=written.lines_unchanged)
 
 
@@ -316,6 +346,7 @@ register(
         clean=_clean_history_row,
         write=_write_history,
         prepare=_prepare_history,
+        finish=_finish_history,
         description=_(
             "One row per order line; the order's date, customer, rep, ship date and payment are repeated on each "
             "of its lines and must agree. Orders keep their numbers, dates and prices and are stored as they "

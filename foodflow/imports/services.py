@@ -113,6 +113,17 @@ def _missing_columns(kind: Kind, job: ImportJob) -> list[str]:
     return [item.name for item in kind.fields if item.required and item.name not in job.mapping]
 
 
+def _issue(job: ImportJob, kind: Kind, row: int, name: str, raw, error: CellError) -> ImportIssue:
+    return ImportIssue(
+        job=job,
+        row=row,
+        column=job.mapping.get(name, str(kind.field(name).label)) if name else "",
+        value=str(raw)[:255],
+        code=error.code,
+        message=error.message[:500],
+    )
+
+
 def _check(kind: Kind, job: ImportJob, by, progress: Callable[[int], None] | None = None):
     """Every row of the file, parsed and cleaned: (clean rows with their row numbers, issues, rows)."""
     missing = _missing_columns(kind, job)
@@ -161,19 +172,16 @@ def _check(kind: Kind, job: ImportJob, by, progress: Callable[[int], None] | Non
             except CellError as error:
                 name = error.field_name or kind.key[0]
                 problems.append((name, str(values.get(name) or ""), error))
-        for name, raw, error in problems:
-            issues.append(
-                ImportIssue(
-                    job=job,
-                    row=number,
-                    column=job.mapping.get(name, str(kind.field(name).label)) if name else "",
-                    value=str(raw)[:255],
-                    code=error.code,
-                    message=error.message[:500],
-                )
-            )
+        issues += [_issue(job, kind, number, name, raw, error) for name, raw, error in problems]
         if progress and count % 500 == 0:
             progress(count)
+    if kind.finish is not None and good:
+        refused = kind.finish(good, context)
+        if refused:
+            rows = {number for number, *_rest in refused}
+            good = [(number, values) for number, values in good if number not in rows]
+            issues += [_issue(job, kind, number, name, raw, error) for number, name, raw, error in refused]
+            issues.sort(key=lambda issue: issue.row)
     if count == 0:
         raise ValidationFailed(
             _("The file has a header but no rows."), code="no_rows", fields={"file": [_("No rows.")]}

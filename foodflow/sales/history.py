@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,8 +49,8 @@ from django.utils.translation import gettext as _
 from foodflow.accounts.permissions import has_perm, perm_scope
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import PermissionDeniedError, ValidationFailed
-from foodflow.core.models import DocumentSequence
 from foodflow.core.money import ZERO, line_amount, round_money, tax_included
+from foodflow.core.numbering import numbers_move_past, numbers_take
 from foodflow.core.permissions import Scope, acting_user
 
 from .models import Delivery, DeliveryLine, Invoice, OrderLine, Payment, PaymentAllocation, SalesOrder
@@ -265,23 +265,6 @@ def history_difference(stored: HistoryOrder, given: HistoryOrder) -> str:
 # --- numbers --------------------------------------------------------------------------------------
 
 
-def _numbers_take(doc_type: str, year: int, count: int, width: int = 6) -> list[str]:
-    """``count`` consecutive numbers of one type and year, as ``number_next`` gives them one by
-    one: the counter row is locked for the rest of the transaction (a rollback gives them back)."""
-    sequence = DocumentSequence.objects.select_for_update().filter(doc_type=doc_type, year=year).first()
-    if sequence is None:
-        try:  # two loads may race to create the year's row: the loser locks the winner's
-            with transaction.atomic():
-                DocumentSequence.objects.create(doc_type=doc_type, year=year)
-        except IntegrityError:
-            pass
-        sequence = DocumentSequence.objects.select_for_update().get(doc_type=doc_type, year=year)
-    first = sequence.last_number + 1
-    sequence.last_number += count
-    sequence.save(update_fields=["last_number"])
-    return [f"{doc_type}-{year}-{n:0{width}d}" for n in range(first, first + count)]
-
-
 def _numbers_for(doc_type: str, dated: list[tuple[date, str]]) -> dict[str, str]:
     """order number → a new document number, by the year of its date, in date order."""
     by_year: dict[int, list[tuple[date, str]]] = defaultdict(list)
@@ -290,7 +273,8 @@ def _numbers_for(doc_type: str, dated: list[tuple[date, str]]) -> dict[str, str]
     numbers = {}
     for year, items in sorted(by_year.items()):
         items.sort()
-        for (_day, order_number), number in zip(items, _numbers_take(doc_type, year, len(items)), strict=True):
+        taken = numbers_take(doc_type=doc_type, year=year, count=len(items))
+        for (_day, order_number), number in zip(items, taken, strict=True):
             numbers[order_number] = number
     return numbers
 
@@ -304,12 +288,7 @@ def _order_counters_past(numbers: Iterable[str]) -> None:
             year, value = int(match[1]), int(match[2])
             highest[year] = max(highest.get(year, 0), value)
     for year, value in sorted(highest.items()):
-        sequence = DocumentSequence.objects.select_for_update().filter(doc_type="SO", year=year).first()
-        if sequence is None:
-            DocumentSequence.objects.create(doc_type="SO", year=year, last_number=value)
-        elif sequence.last_number < value:
-            sequence.last_number = value
-            sequence.save(update_fields=["last_number"])
+        numbers_move_past(doc_type="SO", year=year, last=value)
 
 
 # --- writing ----------------------------------------------------------------------------------------
