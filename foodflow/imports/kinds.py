@@ -159,4 +159,11 @@ def choice(value: str | None, choices, *, code: str, message, field: str = "") -
 
 
 # The kinds themselves, one module per domain (each registers its kinds when imported).
-from . import kinds_accounts, kinds_catalog, kinds_contacts, kinds_crm, kinds_inventory, kinds_sales  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    kinds_catalog,
+    kinds_contacts,
+    kinds_crm,
+    kinds_inventory,
+    kinds_orders,
+    kinds_sales,
+)

@@ -683,6 +683,7 @@ class SalesOrderSerializer(HistoryMixin, serializers.ModelSerializer):
             "quotation",
             "previous",
             "customer_reference",
+            "source_number",
             "delivery_address",
             "ordered_on",
             "promised_date",
@@ -914,7 +915,7 @@ class OrderViewSet(DocumentViewSet):
     serializer_class = SalesOrderSerializer
     queryset = SalesOrder.objects.none()  # for the schema; get_queryset asks the scope
     filterset_fields = ["state", "customer", "is_current", "quotation"]
-    search_fields = ["number", "customer__name", "customer__code", "customer_reference"]
+    search_fields = ["number", "customer__name", "customer__code", "customer_reference", "source_number"]
     ordering_fields = ["ordered_on", "promised_date", "total", "number"]
     PREDICATES = {
         "create": can_create_docs,

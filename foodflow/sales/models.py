@@ -183,12 +183,20 @@ class SalesOrder(CommercialDocument):
     return_reason = models.CharField(_("reason returned to sales"), max_length=200, blank=True)
     short_reason = models.CharField(_("reason for the short shipment"), max_length=200, blank=True)
     imported = models.BooleanField(_("imported history"), default=False)
+    # an open order taken over from another system: its number there (a second import finds it)
+    source_number = models.CharField(_("number in the previous system"), max_length=32, blank=True)
 
     class Meta:
         ordering = ["-ordered_on", "-id"]
         verbose_name = _("sales order")
         verbose_name_plural = _("sales orders")
-        constraints = [models.UniqueConstraint(fields=["number", "version"], name="uniq_order_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["number", "version"], name="uniq_order_version"),
+            # an order taken over twice at once: the second import fails whole
+            models.UniqueConstraint(
+                fields=["source_number", "version"], condition=~models.Q(source_number=""), name="uniq_order_source"
+            ),
+        ]
         indexes = [
             models.Index(fields=["owner", "state"], name="order_owner_idx"),
             models.Index(fields=["customer", "state"], name="order_customer_idx"),

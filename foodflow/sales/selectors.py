@@ -276,7 +276,10 @@ def _search_documents(user, query: str, limit: int) -> list[SearchHit]:
     orders = docs_in_scope(
         user,
         SalesOrder.objects.filter(is_current=True).filter(
-            Q(number__icontains=query) | Q(customer__name__icontains=query) | Q(customer_reference__icontains=query)
+            Q(number__icontains=query)
+            | Q(customer__name__icontains=query)
+            | Q(customer_reference__icontains=query)
+            | Q(source_number=query)
         ),
     ).select_related("customer")
     for order in orders.order_by("-ordered_on", "-pk")[:limit]:

@@ -595,8 +595,10 @@ register_approvable(
 def order_create(
     *, by, customer: Customer, lines: Iterable[LineInput], quotation: Quotation | None = None, owner=None, **fields
 ) -> SalesOrder:
-    """Direct entry by a rep: a draft that goes through the same policies on submission."""
+    """Direct entry by a rep: a draft that goes through the same policies on submission.
+    ``source_number``: the order's number in a previous system (an import of open orders)."""
     _require_customer(by, customer)
+    source_number = str(fields.pop("source_number", "") or "")[:32]
     values = _commercial_fields(customer, fields)
     values.pop("valid_until", None), values.pop("language", None)
     today = timezone.localdate()
@@ -611,6 +613,7 @@ def order_create(
             owner=owner or acting_user(by) or customer.owner,
             quotation=quotation,
             ordered_on=today,
+            source_number=source_number,
             created_by=acting_user(by),
             **values,
         )
@@ -618,9 +621,10 @@ def order_create(
         order.save()
         _write_lines(order, OrderLine, "order", priced, new=True)
         workflow_started(workflow=ORDER_FLOW, obj=order, by=by)
-        audit_record(
-            action="order.created", actor=by, obj=order, changes={"customer": customer.code, "total": str(order.total)}
-        )
+        changes = {"customer": customer.code, "total": str(order.total)}
+        if source_number:
+            changes["source_number"] = source_number
+        audit_record(action="order.created", actor=by, obj=order, changes=changes)
     return order
 
 
@@ -757,6 +761,7 @@ def order_amend(
             wanted_date=locked.wanted_date,
             notes=locked.notes,
             customer_reference=locked.customer_reference,
+            source_number=locked.source_number,
             delivery_address=locked.delivery_address,
             total=locked.total,
             tax_total=locked.tax_total,

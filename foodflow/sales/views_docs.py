@@ -797,6 +797,7 @@ ORDER_EXPORT_COLUMNS = (
     (gettext_lazy("Customer code"), lambda order: order.customer.code),
     (gettext_lazy("Customer"), lambda order: order.customer.name),
     (gettext_lazy("Customer's PO number"), lambda order: order.customer_reference),
+    (gettext_lazy("Number in the previous system"), lambda order: order.source_number),
     (gettext_lazy("Owner"), lambda order: order.owner.display_name),
     (gettext_lazy("Order date"), lambda order: order.ordered_on),
     (gettext_lazy("Wanted delivery date"), lambda order: order.wanted_date),

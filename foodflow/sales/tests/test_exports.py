@@ -94,6 +94,7 @@ def test_the_order_export_gives_the_filtered_orders_in_scope_with_chinese_header
     response = client.get(reverse("sales:orders_export"), {"state": "confirmed", "sort": "-total"})
 
     rows = sheet_rows(response)
+    assert load_workbook(BytesIO(response.content)).active.freeze_panes == "A2"  # the header stays in view
     columns = views_docs.ORDER_EXPORT_COLUMNS
     assert list(rows[0]) == headers_in("zh-hans", columns)
     assert list(rows[0]) != headers_in("en", columns)  # the default language, not the source text

@@ -1,1 +1,0 @@
-"""Import kinds (being written)."""
