@@ -22,3 +22,10 @@ MEDIA_ROOT = VAR_DIR / "test-media" / str(os.getpid())
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 FOODFLOW_DEMO = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # Browser tests share one in-memory database between the live server's threads (SQLite's shared
+    # cache), where a reader's table lock fails a writer at once ("database table is locked") instead
+    # of queueing on the busy timeout, e.g. an import thread and the page polling its progress. Readers
+    # that take no table locks behave as a file database in WAL mode (the embedded deployment) does.
+    DATABASES["default"]["OPTIONS"]["init_command"] += " PRAGMA read_uncommitted=1;"  # noqa: F405
