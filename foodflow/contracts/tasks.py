@@ -2,10 +2,10 @@
 
 from datetime import date
 
-from celery import shared_task
+from foodflow.core.tasks import background_task
 
 
-@shared_task
+@background_task()
 def risk_evaluate(on: str | None = None) -> dict:
     from .risk import risk_evaluate as evaluate
 

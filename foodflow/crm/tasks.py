@@ -2,22 +2,22 @@
 
 from datetime import date
 
-from celery import shared_task
+from foodflow.core.tasks import background_task
 
 from .reminders import revisit_reminders_run, stale_research_reminders_run
 from .services import customers_retier
 
 
-@shared_task
+@background_task()
 def retier_customers(on: str | None = None) -> dict:
     return customers_retier(on=date.fromisoformat(on) if on else None)
 
 
-@shared_task
+@background_task()
 def revisit_reminders(on: str | None = None) -> dict:
     return revisit_reminders_run(on=date.fromisoformat(on) if on else None)
 
 
-@shared_task
+@background_task()
 def stale_research_reminders(on: str | None = None) -> dict:
     return stale_research_reminders_run(on=date.fromisoformat(on) if on else None)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, transaction
@@ -21,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from foodflow.core.errors import DomainError
+from foodflow.core.tasks import background_task
 
 from . import services
 from .models import ImportJob
@@ -41,7 +41,7 @@ def import_progress(job_id: int) -> int:
     return int(cache.get(services.progress_key(job_id)) or 0)
 
 
-@shared_task
+@background_task()
 def import_run(job_id: int, user_id: int, valid_only: bool = False) -> str:
     """Run one import job, in the language of the user who started it; its outcome (counts,
     or the failure's message) is on the job."""

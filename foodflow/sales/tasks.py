@@ -2,17 +2,17 @@
 
 from datetime import date
 
-from celery import shared_task
+from foodflow.core.tasks import background_task
 
 from .receivables import receivables_overdue_remind
 from .services import quotations_expire_due
 
 
-@shared_task
+@background_task()
 def expire_quotations(on: str | None = None) -> int:
     return quotations_expire_due(on=date.fromisoformat(on) if on else None)
 
 
-@shared_task
+@background_task()
 def overdue_reminders(on: str | None = None) -> dict:
     return receivables_overdue_remind(on=date.fromisoformat(on) if on else None)
