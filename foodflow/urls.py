@@ -17,6 +17,7 @@ urlpatterns = [
     path("s/", include("foodflow.service.urls_public")),  # no login: surveys, the complaint form
     path("", include("foodflow.api.urls")),
     path("healthz", web_views.healthz_view, name="healthz"),
+    path("readyz", web_views.readyz_view, name="readyz"),
 ]
 
 handler403 = "foodflow.web.views.forbidden_view"

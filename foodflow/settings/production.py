@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import env_bool, logging_config
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
@@ -25,3 +25,8 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 FOODFLOW_DEMO = False
 WEB_CONCURRENCY = int(os.environ.get("WEB_CONCURRENCY", 2))
+# JSON lines for the log collector unless LOG_FORMAT says otherwise
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+LOGGING = logging_config(LOG_FORMAT)
+# the load balancer probes the app servers over plain HTTP, without X-Forwarded-Proto
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -20,7 +20,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "test-media" / str(os.getpid())
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run in the test's process; a worker started by a test (test_worker.py) says so to run them itself.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("FOODFLOW_CELERY_WORKER") != "1"
 FOODFLOW_DEMO = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

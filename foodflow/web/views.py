@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from foodflow.accounts.permissions import can_access_area, can_view_audit
 from foodflow.core.exports import capped_xlsx_response
+from foodflow.core.health import readiness
 from foodflow.core.models import AuditEntry, Notification
 from foodflow.core.notifications import notifications_mark_read
 from foodflow.core.search import search_everything
@@ -141,6 +142,16 @@ def healthz_view(request):
     except Exception as exc:
         return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+@never_cache
+def readyz_view(request):
+    """Readiness for the load balancer: 200 while the database, the broker and the cache answer,
+    503 naming the parts that do not."""
+    ready = readiness()
+    if ready.ok:
+        return JsonResponse({"status": "ok", **ready.checks})
+    return JsonResponse({"status": "error", "failed": ready.failed, **ready.checks}, status=503)
 
 
 def forbidden_view(request, exception=None):

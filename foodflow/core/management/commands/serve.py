@@ -1,8 +1,12 @@
 import os
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+# gunicorn's own lines (start, workers booted or timed out) as JSON, its access log silenced
+GUNICORN_JSON_LOGGING = Path(__file__).resolve().parents[2] / "gunicorn_logging.json"
 
 
 class Command(BaseCommand):
@@ -25,11 +29,18 @@ class Command(BaseCommand):
             str(workers),
             "--threads",
             str(threads),
-            "--access-logfile",
-            "-",
+            *logging_arguments(settings.LOG_FORMAT),
             "--timeout",
             os.environ.get("WEB_TIMEOUT", "60"),
         ]
         self.stdout.write(f"FoodFlow on http://{bind} ({workers} workers × {threads} threads)")
         sys.stdout.flush()
         os.execv(sys.executable, command)  # noqa: S606 - replaces this process with gunicorn, fixed arguments
+
+
+def logging_arguments(log_format: str) -> list[str]:
+    """With JSON logs the request line of RequestIdMiddleware is the access log (it carries the
+    request id and the user); gunicorn's would be a second line per request, in another format."""
+    if log_format == "json":
+        return ["--log-config-json", str(GUNICORN_JSON_LOGGING)]
+    return ["--access-logfile", "-"]
