@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -53,9 +55,26 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind a reverse proxy, gunicorn's --forwarded-allow-ips makes REMOTE_ADDR the client's;
-    # a client-supplied X-Forwarded-For is never read here (it could be forged).
-    return request.META.get("REMOTE_ADDR") or None
+    """The address of the client: REMOTE_ADDR, or behind our own reverse proxies (the settings'
+    TRUSTED_PROXIES) the last address of X-Forwarded-For that is not one of them. A client can
+    write anything into that header, so only what our proxies appended is believed."""
+    address = request.META.get("REMOTE_ADDR") or None
+    trusted = set(getattr(settings, "TRUSTED_PROXIES", ()))
+    if address not in trusted:
+        return address
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        if hop and hop not in trusted:
+            return hop if _is_ip(hop) else address
+    return address
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

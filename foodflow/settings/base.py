@@ -269,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Our reverse proxies' addresses: behind them the client's address is read from X-Forwarded-For
+# (core.views.client_ip); the header of anyone else is ignored.
+TRUSTED_PROXIES = [ip.strip() for ip in os.environ.get("TRUSTED_PROXIES", "").split(",") if ip.strip()]
+
 # --- Cache ----------------------------------------------------------------------------------
 CACHES = {
     "default": {
