@@ -16,9 +16,10 @@ from foodflow.catalog.services import price_list_create, price_set
 from foodflow.core.errors import DomainError
 from foodflow.core.models import AuditEntry, StageEvent
 from foodflow.crm.models import Customer
-from foodflow.crm.services import customer_create, customer_set_credit
+from foodflow.crm.services import customer_create
 from foodflow.imports import services
 from foodflow.imports.models import ImportJob
+from foodflow.imports.tests import conftest
 from foodflow.sales.models import ApprovalRequest, OrderLine, SalesOrder
 from foodflow.sales.services import order_amend
 
@@ -28,38 +29,15 @@ HEADER = "原单号,行号,客户编号,业务员,产品编号,数量,含税单�
 
 
 @pytest.fixture
-def shop(make_user, make_product):
-    """Two customers of two reps, three products (two with a list price, one without)."""
-    rep = make_user("rep", username="rep_east1", full_name="王小明")
-    other = make_user("rep", unit="SOUTH-1", username="rep_south1", full_name="李丽")
-    east = customer_create(
-        by=None, name="上海佳乐汇超市", channel="ka", region=OrgUnit.objects.get(code="EAST"), owner=rep
-    )
-    east = customer_set_credit(by=None, customer=east, credit_limit=Decimal("500000"), payment_terms_days=30)
-    south = customer_create(
-        by=None, name="广州天河餐饮", channel="food_service", region=OrgUnit.objects.get(code="SOUTH"), owner=other
-    )
-    south = customer_set_credit(by=None, customer=south, credit_limit=Decimal("500000"), payment_terms_days=30)
+def shop(two_reps, make_product) -> dict:
+    """The two reps' customers, three products (two with a list price and a floor, one without)."""
     milk = make_product(sku="MILK-250", floor_price=Decimal("50.00"), standard_cost=Decimal("40.00"))
     yoghurt = make_product(sku="YOG-100", floor_price=Decimal("30.00"), standard_cost=Decimal("22.00"))
     unpriced = make_product(sku="NEW-1", standard_cost=Decimal("10.00"))
     base = price_list_create(by=None, code="base", name="基础价", kind="base", valid_from=date(2020, 1, 1))
     price_set(by=None, price_list=base, product=milk, unit_price=Decimal("60.00"))
     price_set(by=None, price_list=base, product=yoghurt, unit_price=Decimal("36.50"))
-    return {
-        "rep": rep,
-        "other": other,
-        "east": east,
-        "south": south,
-        "milk": milk,
-        "yoghurt": yoghurt,
-        "unpriced": unpriced,
-    }
-
-
-@pytest.fixture
-def director(make_user):
-    return make_user("director", unit="HQ", username="director")
+    return {**two_reps, "milk": milk, "yoghurt": yoghurt, "unpriced": unpriced}
 
 
 def later(days: int) -> str:
@@ -79,14 +57,12 @@ def rows_of(shop) -> list[str]:
     ]
 
 
-def csv_bytes(rows: list[str], header: str = HEADER) -> bytes:
-    return ("\n".join([header, *rows]) + "\n").encode("utf-8")
+def csv_bytes(rows: list[str]) -> bytes:
+    return conftest.csv_bytes(rows, HEADER)
 
 
 def run(by, data: bytes, *, valid_only=False):
-    job = services.job_create(by=by, kind="orders_open", name="open.csv", data=data)
-    job = services.job_validate(by=by, job=job)
-    return services.job_run(by=by, job=job, valid_only=valid_only)
+    return conftest.import_run(by, "orders_open", data, valid_only=valid_only)
 
 
 def test_open_orders_become_live_orders_through_the_normal_flow(director, shop):

@@ -10,16 +10,15 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from foodflow.accounts.models import OrgUnit
 from foodflow.analytics import figures
 from foodflow.analytics.figures import Slice
 from foodflow.analytics.models import OrderFact
 from foodflow.core.errors import DomainError
 from foodflow.core.models import AuditEntry, StageEvent
 from foodflow.core.numbering import number_next
-from foodflow.crm.services import customer_create, customer_set_credit
 from foodflow.imports import services
 from foodflow.imports.models import ImportJob
+from foodflow.imports.tests import conftest
 from foodflow.inventory.models import StockMove
 from foodflow.sales.models import (
     ApprovalRequest,
@@ -38,30 +37,12 @@ HEADER = "订单号,行号,订单日期,客户编号,销售代表,产品编号,�
 
 
 @pytest.fixture
-def director(make_user):
-    return make_user("director", unit="HQ", username="director")
-
-
-@pytest.fixture
-def shop(make_user, make_product):
+def shop(two_reps, make_product) -> dict:
     """Two customers with their reps (one of them left the team's books as 王小明), three products."""
-    rep = make_user("rep", username="rep_east1", full_name="王小明")
-    other = make_user("rep", unit="SOUTH-1", username="rep_south1", full_name="李丽")
-    east = customer_create(
-        by=None, name="上海佳乐汇超市", channel="ka", region=OrgUnit.objects.get(code="EAST"), owner=rep
-    )
-    east = customer_set_credit(by=None, customer=east, credit_limit=Decimal("500000"), payment_terms_days=30)
-    south = customer_create(
-        by=None,
-        name="广州天河餐饮管理有限公司",
-        channel="food_service",
-        region=OrgUnit.objects.get(code="SOUTH"),
-        owner=other,
-    )
     milk = make_product(sku="MILK-250", standard_cost=Decimal("40.00"))
     yoghurt = make_product(sku="YOG-100", vat_rate="0.09", standard_cost=Decimal("21.50"))
     nuts = make_product(sku="NUT-500", standard_cost=Decimal("88.00"))
-    return {"rep": rep, "other": other, "east": east, "south": south, "milk": milk, "yoghurt": yoghurt, "nuts": nuts}
+    return {**two_reps, "milk": milk, "yoghurt": yoghurt, "nuts": nuts}
 
 
 def rows_of(shop) -> list[str]:
@@ -83,13 +64,11 @@ def rows_of(shop) -> list[str]:
 
 
 def csv_bytes(rows: list[str], header: str = HEADER, encoding: str = "utf-8") -> bytes:
-    return ("\n".join([header, *rows]) + "\n").encode(encoding)
+    return conftest.csv_bytes(rows, header, encoding)
 
 
 def run(by, data: bytes, *, valid_only=False):
-    job = services.job_create(by=by, kind="orders_history", name="history.csv", data=data)
-    job = services.job_validate(by=by, job=job)
-    return services.job_run(by=by, job=job, valid_only=valid_only)
+    return conftest.import_run(by, "orders_history", data, valid_only=valid_only)
 
 
 def percent(text: str) -> Decimal:
