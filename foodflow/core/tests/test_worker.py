@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -21,8 +22,13 @@ from foodflow.testing.models import SampleDocument
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[3]
-REDIS_SERVER = "redis://127.0.0.1:6379"
-BROKER_DB = 11  # a database of its own on the local Redis, emptied by each test
+BROKER_DB = 11  # a database of its own on the Redis server, emptied by each test
+
+
+def redis_server() -> str:
+    """The Redis of CELERY_BROKER_URL (CI sets it), else the local one."""
+    given = urlsplit(os.environ.get("CELERY_BROKER_URL", ""))
+    return f"redis://{given.netloc}" if given.scheme == "redis" else "redis://127.0.0.1:6379"
 
 
 def database_url() -> str:
@@ -34,13 +40,14 @@ def database_url() -> str:
 
 @pytest.fixture(scope="module")
 def broker():
-    client = redis.Redis.from_url(f"{REDIS_SERVER}/{BROKER_DB}")
+    url = f"{redis_server()}/{BROKER_DB}"
+    client = redis.Redis.from_url(url)
     try:
         client.ping()
     except redis.ConnectionError:
-        pytest.skip("no Redis at 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {url}")
     client.flushdb()
-    yield client, f"{REDIS_SERVER}/{BROKER_DB}"
+    yield client, url
     client.flushdb()
 
 
