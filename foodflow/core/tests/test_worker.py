@@ -22,13 +22,27 @@ from foodflow.testing.models import SampleDocument
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[3]
-BROKER_DB = 11  # a database of its own on the Redis server, emptied by each test
+RUN = uuid.uuid4().hex[:8]  # this run's queue and keys: the broker may be shared (CI's, a developer's)
 
 
-def redis_server() -> str:
-    """The Redis of CELERY_BROKER_URL (CI sets it), else the local one."""
-    given = urlsplit(os.environ.get("CELERY_BROKER_URL", ""))
-    return f"redis://{given.netloc}" if given.scheme == "redis" else "redis://127.0.0.1:6379"
+def broker_url() -> str:
+    """CELERY_BROKER_URL when it is a Redis (CI sets it; a Celery app would take it over any other
+    URL anyway), else the local Redis."""
+    given = os.environ.get("CELERY_BROKER_URL", "")
+    return given if urlsplit(given).scheme == "redis" else "redis://127.0.0.1:6379/11"
+
+
+@pytest.fixture(scope="module")
+def broker():
+    url = broker_url()
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {url}")
+    yield client, url
+    for key in client.scan_iter(f"*{RUN}*"):
+        client.delete(key)
 
 
 def database_url() -> str:
@@ -36,19 +50,6 @@ def database_url() -> str:
     given = connection.settings_dict
     password = f":{given['PASSWORD']}" if given.get("PASSWORD") else ""
     return f"postgres://{given['USER']}{password}@{given['HOST']}:{given['PORT'] or 5432}/{given['NAME']}"
-
-
-@pytest.fixture(scope="module")
-def broker():
-    url = f"{redis_server()}/{BROKER_DB}"
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {url}")
-    client.flushdb()
-    yield client, url
-    client.flushdb()
 
 
 class Worker:
@@ -84,7 +85,7 @@ class Worker:
 def worker(broker, django_db_setup, tmp_path_factory):
     """One worker for the module (a Django process takes seconds to start); a test may kill it
     and start it again."""
-    started = Worker(broker[1], f"test-{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("worker") / "worker.log")
+    started = Worker(broker[1], f"test-{RUN}", tmp_path_factory.mktemp("worker") / "worker.log")
     started.start()
     yield started
     started.stop()
@@ -112,31 +113,33 @@ def attempts(client, key: str) -> int:
 
 def test_a_job_runs_on_a_worker_over_redis_and_a_transient_error_is_retried(broker, worker):
     client, url = broker
-    send(url, worker.queue, "flaky_once", "FLAKY-1")
+    key = f"FLAKY-{RUN}"
+    send(url, worker.queue, "flaky_once", key)
     wait_for(
-        lambda: SampleDocument.objects.filter(number="FLAKY-1").exists(),
+        lambda: SampleDocument.objects.filter(number=key).exists(),
         seconds=60,
         what="the retried job done",
         log=worker.log,
     )
-    assert attempts(client, "FLAKY-1") == 2  # the first attempt failed, the retry did the work
+    assert attempts(client, key) == 2  # the first attempt failed, the retry did the work
     assert "Retry in" in worker.log.read_text()
 
 
 def test_killing_the_worker_mid_job_leaves_nothing_half_done_and_the_next_worker_does_it_once(broker, worker):
     client, url = broker
-    send(url, worker.queue, "slow_batch", "BATCH", 20, 0.25)
-    wait_for(lambda: attempts(client, "BATCH") == 1, seconds=60, what="the job started", log=worker.log)
+    batch = f"BATCH-{RUN}"
+    send(url, worker.queue, "slow_batch", batch, 20, 0.25)
+    wait_for(lambda: attempts(client, batch) == 1, seconds=60, what="the job started", log=worker.log)
     time.sleep(2)  # some of the 20 documents are written, uncommitted
     worker.kill()
-    assert not SampleDocument.objects.filter(number__startswith="BATCH-").exists()
+    assert not SampleDocument.objects.filter(number__startswith=f"{batch}-").exists()
 
     worker.start()  # the job was never acknowledged: the broker hands it out again
     wait_for(
-        lambda: SampleDocument.objects.filter(number__startswith="BATCH-").count() == 20,
+        lambda: SampleDocument.objects.filter(number__startswith=f"{batch}-").count() == 20,
         seconds=90,
         what="the job done by the next worker",
         log=worker.log,
     )
-    assert attempts(client, "BATCH") == 2
-    assert sorted(SampleDocument.objects.values_list("number", flat=True)) == [f"BATCH-{n:03d}" for n in range(20)]
+    assert attempts(client, batch) == 2
+    assert sorted(SampleDocument.objects.values_list("number", flat=True)) == [f"{batch}-{n:03d}" for n in range(20)]

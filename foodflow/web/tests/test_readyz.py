@@ -24,6 +24,7 @@ def redis_reachable() -> bool:
     return True
 
 
+@override_settings(CELERY_BROKER_URL="memory://")  # the embedded mode (CI's PostgreSQL run sets a broker)
 def test_the_embedded_mode_is_ready_with_the_database_alone(client, db):
     response = client.get("/readyz")
     assert response.status_code == 200
