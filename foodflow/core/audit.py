@@ -48,6 +48,14 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def audit_head_lock() -> None:
+    """Lock the chain's head for the rest of the transaction, as ``audit_record`` would. A writer
+    that will append an entry and also lock rows other writers share (the sales summaries) takes
+    the head FIRST: if some took the head first and others those rows, two of them could wait on
+    each other in a cycle (PostgreSQL would kill one as a deadlock)."""
+    AuditHead.objects.select_for_update().get_or_create(pk=1)
+
+
 def audit_record(
     *,
     action: str,

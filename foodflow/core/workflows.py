@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .audit import audit_record, object_label
+from .audit import audit_head_lock, audit_record, object_label
 from .errors import PermissionDeniedError, TransitionNotAllowed
 from .models import StageEvent
 from .permissions import acting_user
@@ -141,6 +141,8 @@ def transition(
                 setattr(locked, name, value)
                 fields.add(name)
         locked.save(update_fields=sorted(fields))
+        if workflow.listeners:
+            audit_head_lock()  # the head before the rows listeners share (see audit_head_lock)
         for listener in workflow.listeners:
             listener(locked, current, step.target)
 

@@ -247,3 +247,32 @@ def test_many_reps_confirming_orders_of_one_month_at_once_add_up_exactly(world, 
     expected = from_documents()
     assert in_tables() == expected
     assert sum(row["orders"] for row in expected["customer"].values()) == len(drafts)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_approving_and_submitting_orders_of_one_month_at_once_never_deadlock(world):
+    """An approval writes its audit entry before the order's confirmation counts it; a submission
+    that needs no approval counts the order in the transition. Both take the audit head before the
+    summary rows (workflows.transition), so the two can never wait on each other in a cycle."""
+    from foodflow.sales import approvals
+    from foodflow.sales.models import ApprovalStep
+
+    customer_set_credit(by=None, customer=world.customer, credit_limit=Decimal("9000000"), payment_terms_days=30)
+    big = [order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "2000")]) for _ in range(6)]
+    for order in big:  # over 100,000: waits for the manager
+        assert order_submit(by=world.rep, order=order).state == "pending_approval"
+    small = [order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "2")]) for _ in range(6)]
+
+    def act(kind, order):
+        if kind == "approve":
+            step = ApprovalStep.objects.get(request__doc_type="order", request__object_id=order.pk, state="pending")
+            return approvals.approval_decide(step=step, by=world.manager, approve=True)
+        return order_submit(by=world.rep, order=order)
+
+    work = [pair for pairs in zip((("approve", o) for o in big), (("submit", o) for o in small)) for pair in pairs]
+    results = run_concurrently(act, work)
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert SalesOrder.objects.filter(state__in=COUNTED_STATES).count() == 12
+    assert in_tables() == from_documents()
