@@ -255,9 +255,20 @@ def test_approving_and_submitting_orders_of_one_month_at_once_never_deadlock(wor
     """An approval writes its audit entry before the order's confirmation counts it; a submission
     that needs no approval counts the order in the transition. Both take the audit head before the
     summary rows (workflows.transition), so the two can never wait on each other in a cycle."""
+    from foodflow.accounts.models import Role
     from foodflow.sales import approvals
-    from foodflow.sales.models import ApprovalStep
+    from foodflow.sales.models import ApprovalPolicy, ApprovalStep
 
+    # the policy made here: an earlier transactional test's flush removed the migration's defaults
+    ApprovalPolicy.objects.filter(doc_type="order").update(is_active=False)
+    ApprovalPolicy.objects.create(
+        name="订单金额超过10万",
+        doc_type="order",
+        condition="amount_over",
+        threshold=Decimal("100000"),
+        approver_role=Role.objects.get(code="manager"),
+        level=1,
+    )
     customer_set_credit(by=None, customer=world.customer, credit_limit=Decimal("9000000"), payment_terms_days=30)
     big = [order_create(by=world.rep, customer=world.customer, lines=[LineInput(world.milk, "2000")]) for _ in range(6)]
     for order in big:  # over 100,000: waits for the manager
