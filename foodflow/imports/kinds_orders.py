@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from foodflow.core.errors import DomainError, ValidationFailed
 
 from .kinds import CellError, Field, Kind, Result, normalise, register
-from .kinds_sales import AMBIGUOUS, HISTORY_FIELDS, fraction
+from .kinds_sales import AMBIGUOUS, HISTORY_FIELDS, fraction, rows_per_order
 
 MILLI, CENT = Decimal("0.001"), Decimal("0.01")
 
@@ -198,9 +198,7 @@ def _write_open(rows: list[dict], by, context: dict) -> Result:
     job = context.get("job")
     if job is not None and len(rows) != job.rows_total:
         # some rows were refused ("import the valid rows only"): an order is taken over whole or not at all
-        from .kinds_sales import _rows_per_order
-
-        counts = _rows_per_order(job)
+        counts = rows_per_order(job)
         orders = [order for order in orders if not order.broken and counts[order.number] == len(order.lines)]
     for order in orders:
         if order.existing:

@@ -291,7 +291,7 @@ def _finish_history(good: list[tuple[int, dict]], context: dict) -> list[tuple[i
     ]
 
 
-def _rows_per_order(job) -> Counter:
+def rows_per_order(job) -> Counter:
     """How many rows of the job's file name each order number (read again: the rows refused
     before a kind's ``clean`` never reach it)."""
     from .readers import read_table
@@ -317,7 +317,7 @@ def _write_history(rows: list[dict], by, context: dict) -> Result:
     job = context.get("job")
     if job is not None and len(rows) != job.rows_total:
         # some rows were refused ("import the valid rows only"): an order is imported whole or not at all
-        counts = _rows_per_order(job)
+        counts = rows_per_order(job)
         whole = [item for item in whole if counts[item.order.number] == len(item.order.lines)]
     written = orders_history_write(by=by, orders=[item.order for item in whole])
     if written.lines_created >= ANALYZE_FROM_LINES and connection.vendor == "postgresql":

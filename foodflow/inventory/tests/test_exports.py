@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from foodflow.catalog.services import category_create, family_for, product_create
+from foodflow.catalog.services import product_create
 from foodflow.core.exports import XLSX
 from foodflow.core.models import AuditEntry
 from foodflow.inventory import selectors, services, views
@@ -42,26 +42,6 @@ def by_header(columns, row) -> dict:
 
 
 # --- given ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def dairy(db):
-    return category_create(by=None, code="dairy-exports", name="乳制品", name_en="Dairy", expiry_warning_days=30)
-
-
-@pytest.fixture
-def milk(dairy):
-    return product_create(
-        by=None,
-        sku="UHT-250",
-        name="纯牛奶",
-        specification="250ml×24",
-        category=dairy,
-        shelf_life_days=180,
-        storage="ambient",
-        vat_rate="0.13",
-        family=family_for("uht-250"),
-    )
 
 
 @pytest.fixture

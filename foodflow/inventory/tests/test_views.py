@@ -28,27 +28,6 @@ NEAR_EXPIRY_LOT = re.compile(r'data-testid="near-expiry-lot">([^<]+)<')
 
 
 @pytest.fixture
-def dairy(db):
-    return category_create(by=None, code="dairy-views", name="乳制品", name_en="Dairy", expiry_warning_days=30)
-
-
-@pytest.fixture
-def milk(dairy):
-    return product_create(
-        by=None,
-        sku="UHT-250",
-        name="纯牛奶",
-        name_en="UHT milk",
-        specification="250ml×24",
-        category=dairy,
-        shelf_life_days=180,
-        storage="ambient",
-        vat_rate="0.13",
-        family=family_for("uht-250"),
-    )
-
-
-@pytest.fixture
 def yoghurt(dairy):
     return product_create(
         by=None,
