@@ -69,11 +69,14 @@ MIDDLEWARE = [
     # first, so that every log line of the request, the other middleware's too, carries its id
     "foodflow.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # above whitenoise, so that static files (an SVG opened on its own) carry the policy too
+    "foodflow.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "foodflow.core.security.SessionIdleTimeoutMiddleware",
     "foodflow.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -137,14 +140,48 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        # our users' names are in full_name (first_name and last_name, Django's default, stay empty)
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email", "phone")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Failed logins in a row before an account is locked until an administrator unlocks it.
 FOODFLOW_LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
+# A session lasts a working day from signing in, ends after an hour without a request
+# (core.security.SessionIdleTimeoutMiddleware; 0 turns that off) and when the browser closes.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 8 * 3600))
+FOODFLOW_SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", 3600))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+# --- Browser security headers (core.security) -------------------------------------------------
+# No inline script, no eval, nothing from another origin. Style *attributes* stay allowed
+# (style-src-attr): ECharts' SVG renderer draws every chart with them, and the progress bars'
+# widths are data. An attribute can neither run script nor, unlike a <style> element (still
+# refused: style-src), select other elements to leak their contents, and it loads nothing from
+# elsewhere (img-src and font-src are 'self').
+FOODFLOW_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+FOODFLOW_CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+FOODFLOW_CSP_SKIP_CONTENT_TYPES = ["application/pdf"]
+FOODFLOW_PERMISSIONS_POLICY = {
+    feature: [] for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial", "midi")
+}
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- Language, time, money ------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
@@ -299,7 +336,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "foodflow.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "foodflow.core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
 }

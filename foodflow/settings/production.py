@@ -10,6 +10,9 @@ from .base import env_bool, logging_config
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set (50 characters or more) in production.")
+# the keys in the repository (dev.py's, test.py's) and Django's generated development keys are public
+if SECRET_KEY.startswith(("dev-only-", "test-only-", "django-insecure-")):
+    raise ImproperlyConfigured("SECRET_KEY is a development key: generate a secret one for production.")
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
