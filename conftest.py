@@ -52,17 +52,31 @@ def browser():
         connections.close_all()  # what the test opened inside Playwright's loop
 
 
+_demo_seeded: tuple[dict, dict] | None = None  # what demo_seed returned, every table's rows
+
+
 @pytest.fixture(scope="module")
 def seeded_company(django_db_setup, django_db_blocker):
-    """The whole demo company takes seconds to seed: once per test module, inside a
-    transaction rolled back at the end; each test runs in a savepoint within it."""
+    """The demo company for a test module, inside a transaction rolled back at the end; each test
+    runs in a savepoint within it. Seeding it through the services takes tens of seconds, so the
+    first module seeds and keeps every table's rows; the next ones get the same rows put back."""
+    import copy
+
+    from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
 
+    from foodflow.testing.snapshot import tables_restore, tables_snapshot
     from foodflow.web.demo import demo_seed
 
+    global _demo_seeded
     with django_db_blocker.unblock(), transaction.atomic():
-        seeded = demo_seed()
-        yield seeded
+        if _demo_seeded is None:
+            seeded = demo_seed()
+            _demo_seeded = (seeded, tables_snapshot())
+        else:
+            tables_restore(_demo_seeded[1])
+            ContentType.objects.clear_cache()  # a flush in between may have numbered them anew
+        yield copy.deepcopy(_demo_seeded[0])
         transaction.set_rollback(True)
 
 
