@@ -17,6 +17,14 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+    else:
+        # CI runs the suite on both databases side by side. What does not depend on the database
+        # (settings, logging, translations) runs once, in the SQLite run; so do the browser tests,
+        # whose every step the HTTP tests also take on PostgreSQL.
+        once = pytest.mark.skip(reason="does not depend on the database: runs in the SQLite run")
+        for item in items:
+            if "once" in item.keywords or "browser" in item.keywords or "browser" in getattr(item, "fixturenames", ()):
+                item.add_marker(once)
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -61,6 +61,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     ("replica_url", "expected"),
     [

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+pytestmark = pytest.mark.once  # settings and files, not the database: the SQLite run
+
 SHOW_STORAGE = """
 import json, django
 django.setup()

@@ -140,6 +140,7 @@ logging.getLogger("foodflow.sales").info("order %s confirmed", "SO-1", extra={"c
 """
 
 
+@pytest.mark.once
 def test_production_logs_json_unless_log_format_says_text(tmp_path):
     def stderr_of(**extra):
         return subprocess.run(
@@ -174,6 +175,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.once
 def test_foodflow_serve_writes_only_json_lines_and_one_line_per_request(tmp_path):
     """The real gunicorn: its own lines are JSON too, and its access log stays off."""
     port = free_port()

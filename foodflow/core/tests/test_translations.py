@@ -4,7 +4,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 import foodflow
+
+pytestmark = pytest.mark.once  # settings and files, not the database: the SQLite run
 
 PACKAGE = Path(foodflow.__file__).parent
 CATALOGUE = Path("locale/zh_Hans/LC_MESSAGES/django.po")

@@ -77,6 +77,7 @@ for path in ("/readyz", "/healthz", "/accounts/login/"):
 """
 
 
+@pytest.mark.once
 def test_in_production_the_probes_answer_over_plain_http_and_pages_redirect(tmp_path):
     """The load balancer probes the app servers directly, without X-Forwarded-Proto."""
 
