@@ -64,7 +64,7 @@ class UserForm(StyledFormMixin, forms.Form):
         error_messages={"invalid": _("Letters, digits and @/./+/-/_ only.")},
     )
     full_name = forms.CharField(label=_("Full name"), max_length=100, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)  # the column's length
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     org_unit = forms.ModelChoiceField(label=_("Org unit"), queryset=OrgUnit.objects.order_by("path"), required=False)
     roles = forms.ModelMultipleChoiceField(

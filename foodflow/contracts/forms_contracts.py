@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from foodflow.accounts.models import User
-from foodflow.core.forms import StyledFormMixin
+from foodflow.core.forms import BoundedTextMixin, StyledFormMixin
 from foodflow.crm.models import Customer
 from foodflow.sales.forms_docs import (
     DATE,
@@ -302,7 +302,7 @@ def filled_forms(formset) -> list:
     return [form for form in formset.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
 
 
-class ClausesForm(forms.Form):
+class ClausesForm(BoundedTextMixin, forms.Form):
     """One textarea per free clause of the contract (``clause_<id>``); fixed clauses are the
     template's wording and are not offered."""
 

@@ -22,7 +22,8 @@ urlpatterns = [
     path("<int:pk>/terminate/", views.terminate_view, name="terminate"),
     path("<int:pk>/fulfil/", views.fulfil_view, name="fulfil"),
     path("<int:pk>/orders/", views.link_order_view, name="link_order"),
-    path("<int:pk>/orders/<str:number>/unlink/", views.unlink_order_view, name="unlink_order"),
+    # an order number may hold a slash (one imported from a previous system: SO/2019/001)
+    path("<int:pk>/orders/<path:number>/unlink/", views.unlink_order_view, name="unlink_order"),
     path("<int:pk>/diff/", views.diff_view, name="diff"),
     path("<int:pk>/pdf/", views.pdf_view, name="pdf"),
     path("<int:pk>/scan/", views.scan_view, name="scan"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -35,6 +36,15 @@ IMAGES = ("png", "jpeg", "webp")
 DOCUMENTS = ("pdf", *IMAGES)
 
 
+# A web page (or SVG, XML) is text, but no table: a browser that is given it runs its scripts.
+MARKUP = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:!doctype|html|head|body|script|iframe|svg|\?xml|!--)", re.IGNORECASE)
+
+
+def is_markup(head: bytes) -> bool:
+    """Whether a file's first bytes are those of HTML, SVG or XML."""
+    return MARKUP.match(head) is not None
+
+
 def sniff(head: bytes, file) -> str | None:
     """The kind a file's bytes show, or None."""
     if head.startswith(b"%PDF-"):
@@ -53,7 +63,7 @@ def sniff(head: bytes, file) -> str | None:
         except zipfile.BadZipFile:
             return None
         return "xlsx" if "[Content_Types].xml" in names and "xl/workbook.xml" in names else None
-    if b"\x00" not in head:
+    if b"\x00" not in head and not is_markup(head):
         for encoding in ("utf-8", "gb18030"):
             try:
                 head.decode(encoding)

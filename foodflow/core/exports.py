@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 from .audit import audit_record
 from .views import client_ip
@@ -33,6 +34,13 @@ def export_cell(value: Any) -> Any:
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
+def sheet_title(title: Any) -> str:
+    """A title Excel takes for a sheet (maybe empty): at most 31 characters, none of
+    ``\\ / ? * [ ] :``, no apostrophe at either end. A title may come from a user's text (a price
+    list's code, such as 2024/Q1): openpyxl refuses the rest with an error."""
+    return INVALID_TITLE_REGEX.sub(" ", ILLEGAL_CHARACTERS_RE.sub("", str(title)))[:31].strip(" '")
+
+
 def xlsx_response(
     request,
     *,
@@ -48,7 +56,7 @@ def xlsx_response(
     tenth of the memory of a workbook held whole."""
     columns = list(columns)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(title)[:31])
+    sheet = workbook.create_sheet(sheet_title(title) or None)  # None: openpyxl names it
     sheet.freeze_panes = "A2"  # (before the first row: a write-only sheet writes its view first)
     sheet.append([str(label) for label, _value in columns])
     count = 0

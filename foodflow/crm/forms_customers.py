@@ -193,7 +193,7 @@ class ContactForm(StyledFormMixin, forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Contact.Role.choices, initial=Contact.Role.PURCHASING)
     title = forms.CharField(label=_("Job title"), max_length=64, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)  # the column's length
     wechat = forms.CharField(label=_("WeChat"), max_length=64, required=False)
     is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
 

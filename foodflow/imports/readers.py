@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from foodflow.core.attachments import is_markup
 from foodflow.core.errors import ValidationFailed
 
 MAX_BYTES = 30 * 1024 * 1024
@@ -40,7 +41,7 @@ def sniff_format(head: bytes) -> str:
     """ "xlsx" for a zip holding a workbook, "csv" for text; refuses anything else."""
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
-    if b"\x00" in head[:4096]:
+    if b"\x00" in head[:4096] or is_markup(head):  # a program, a picture, a web page
         raise refuse(_("This is not an Excel (.xlsx) or CSV file."), "file_type")
     return "csv"
 
