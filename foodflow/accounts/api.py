@@ -1,8 +1,10 @@
-from django.shortcuts import get_object_or_404
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not an error
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -24,7 +26,7 @@ class RoleSerializer(serializers.ModelSerializer):
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = OrgUnit
@@ -33,7 +35,7 @@ class OrgUnitSerializer(serializers.ModelSerializer):
 
 class UserSerializer(serializers.ModelSerializer):
     roles = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    org_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    org_unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -110,7 +112,9 @@ class TokenView(APIView):
 
     @extend_schema(
         request=inline_serializer(
-            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+            "TokenRequest",
+            # the view reads at most this much of each (what the login form takes)
+            {"username": serializers.CharField(max_length=150), "password": serializers.CharField(max_length=128)},
         ),
         responses={
             200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
@@ -119,9 +123,11 @@ class TokenView(APIView):
         },
     )
     def post(self, request):
+        # a body that is no object (JSON null, a list) has no credentials: a wrong login, not an error
+        data = request.data if isinstance(request.data, Mapping) else {}
         user = services.login_attempt(
-            username=str(request.data.get("username", ""))[:150],
-            password=str(request.data.get("password", ""))[:128],
+            username=str(data.get("username", ""))[:150],
+            password=str(data.get("password", ""))[:128],
             request=request,
             ip_address=client_ip(request),
         )

@@ -8,7 +8,7 @@ year-on-year growth; ``…/analytics/customers/`` counts new and returning custo
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
@@ -75,6 +75,8 @@ class CustomersSerializer(FigureSerializer):
     new_revenue = _money("Revenue of the month's new customers.")
 
 
+# ``list`` answers one object with rows: without many=False the schema documented an array
+@extend_schema_serializer(many=False)
 class FiguresSerializer(serializers.Serializer):
     by = serializers.CharField()
     grain = serializers.CharField()
@@ -91,17 +93,19 @@ class SeriesSerializer(serializers.Serializer):
     rows = serializers.ListField(child=serializers.DictField())
 
 
+@extend_schema_serializer(many=False)
 class TrendListSerializer(SeriesSerializer):
     rows = TrendSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)
 class CustomersListSerializer(SeriesSerializer):
     rows = CustomersSerializer(many=True)
 
 
 def _limit(request) -> int:
     raw = request.query_params.get("limit") or ""
-    return min(int(raw), MAX_ROWS) if raw.isdigit() and int(raw) > 0 else MAX_ROWS
+    return min(int(raw), MAX_ROWS) if raw.isascii() and raw.isdigit() and int(raw) > 0 else MAX_ROWS
 
 
 class _FiguresViewSet(viewsets.GenericViewSet):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
+from foodflow.core.api import row_id
 from foodflow.core.errors import ValidationFailed
 from foodflow.core.vocab import Channel, Tier
 
@@ -57,8 +58,8 @@ def slice_from(params, user, *, code: str = VIEW_SALES) -> tuple[Slice, str, str
     for name in ID_FILTERS:
         raw = (params.get(name) or "").strip()
         if raw:
-            if raw.isdigit():
-                filters[name] = int(raw)
+            if row_id(raw) is not None:  # not "²" (a digit to isdigit), nor past any id (SQLite overflows)
+                filters[name] = row_id(raw)
             else:
                 errors[name] = [_("Choose from the list.")]
     for name, choices in (("channel", Channel.values), ("tier", Tier.values)):

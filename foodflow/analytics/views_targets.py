@@ -211,6 +211,8 @@ def target_set_view(request):
 @require(can_manage_targets)
 def target_delete_view(request, pk: int):
     target = get_object_or_404(SalesTarget, pk=pk)
+    if not targets.may_manage(request.user, target):
+        raise PermissionDenied  # a target out of the data scope is refused, not only messaged
     back = _period_url("analytics:targets", target.period, target.period_start)
     perform(request, lambda: targets.target_delete(by=request.user, target=target), _("The target was deleted."))
     return redirect(safe_next(request, back))

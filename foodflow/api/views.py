@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from foodflow.accounts.permissions import can_view_audit
-from foodflow.core.api import allow
+from foodflow.core.api import allow, id_field
 from foodflow.core.models import AuditEntry, Notification
 from foodflow.core.notifications import notifications_mark_read, unread_count
 from foodflow.core.search import search_everything
@@ -18,6 +18,16 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "title", "body", "url", "created_at", "read_at"]
+
+
+class MarkReadSerializer(serializers.Serializer):
+    # ids of rows only: a number past MAX_ID made the update fail on SQLite (OverflowError)
+    ids = serializers.ListField(
+        child=id_field(),
+        required=False,
+        error_messages={"not_a_list": _("A list of notification ids.")},
+        help_text="Only these; all unread if not given.",
+    )
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -38,17 +48,13 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response({"unread": unread_count(request.user)})
 
     @extend_schema(
-        request=inline_serializer(
-            "MarkRead", {"ids": serializers.ListField(child=serializers.IntegerField(), required=False)}
-        ),
-        responses=inline_serializer("Marked", {"marked": serializers.IntegerField()}),
+        request=MarkReadSerializer, responses=inline_serializer("Marked", {"marked": serializers.IntegerField()})
     )
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request):
-        ids = request.data.get("ids")
-        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) for i in ids)):
-            raise serializers.ValidationError({"ids": [_("A list of notification ids.")]})
-        return Response({"marked": notifications_mark_read(user=request.user, ids=ids)})
+        data = MarkReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response({"marked": notifications_mark_read(user=request.user, ids=data.validated_data.get("ids"))})
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

@@ -5,16 +5,16 @@ rule lives in ``services`` / ``pricing``."""
 from decimal import Decimal
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not an error
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from foodflow.core.api import ErrorSerializer, allow
+from foodflow.core.api import ErrorSerializer, allow, id_field
 from foodflow.core.money import net_of_tax
 from foodflow.core.vocab import Channel, Tier
 
@@ -135,7 +135,7 @@ class ProductQuerySerializer(serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, help_text="A category and its subcategories."
     )
-    brand = serializers.IntegerField(required=False, min_value=1)
+    brand = id_field(required=False)
     storage = serializers.ChoiceField(choices=Product._meta.get_field("storage").choices, required=False)
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     ordering = serializers.ChoiceField(choices=sorted(PRODUCT_SORTS), required=False)
@@ -316,7 +316,7 @@ class PriceResolveQuerySerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="Today if not given.")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
-    customer_id = serializers.IntegerField(required=False, min_value=1)
+    customer_id = id_field(required=False)
 
 
 def _money(**kwargs):

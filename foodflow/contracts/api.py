@@ -30,8 +30,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from foodflow.catalog.models import Product
-from foodflow.core.api import ErrorSerializer, allow
-from foodflow.core.errors import NotFoundError
+from foodflow.core.api import BoundedTextMixin, ErrorSerializer, allow, id_field
+from foodflow.core.errors import NotFoundError, PermissionDeniedError
 from foodflow.core.models import Attachment
 from foodflow.crm.api import VisibleCustomerField
 from foodflow.sales import approvals
@@ -79,6 +79,7 @@ from .models import (
     TemplateClause,
 )
 from .permissions import (
+    can_acknowledge_warning,
     can_draft_contracts,
     can_manage_disputes,
     can_manage_templates,
@@ -417,7 +418,7 @@ class ContractDraftSerializer(RefuseReadOnlyMixin, serializers.Serializer):
     )
 
 
-class ContractEditSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+class ContractEditSerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.Serializer):
     """A PATCH: the terms given change; ``lines`` and ``milestones``, if given, replace all;
     ``clauses`` rewrites free clauses by id."""
 
@@ -454,7 +455,7 @@ class ContractEditSerializer(RefuseReadOnlyMixin, serializers.Serializer):
         return {int(key): body for key, body in value.items()}
 
 
-class ContractCommentSerializer(serializers.Serializer):
+class ContractCommentSerializer(BoundedTextMixin, serializers.Serializer):
     clause = serializers.PrimaryKeyRelatedField(
         queryset=ContractClause.objects.all(),
         required=False,
@@ -495,10 +496,10 @@ class LedgerQuerySerializer(serializers.Serializer):
     q = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Number, title or customer name; customer code."
     )
-    customer = serializers.IntegerField(required=False)
+    customer = id_field(required=False)
     kind = serializers.ChoiceField(choices=ContractKind.choices, required=False, allow_blank=True, default="")
     state = serializers.ChoiceField(choices=CONTRACT_FLOW.choices(), required=False, allow_blank=True, default="")
-    owner = serializers.IntegerField(required=False)
+    owner = id_field(required=False)
     amount_min = _money(required=False)
     amount_max = _money(required=False)
     signed_from = serializers.DateField(required=False)
@@ -811,7 +812,7 @@ class ContractTemplateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TemplateClauseInputSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+class TemplateClauseInputSerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.Serializer):
     """A clause as legal writes it; placeholders like ``{{customer_name}}`` are checked."""
 
     shown_by = TemplateClauseSerializer
@@ -960,7 +961,7 @@ class DisputeDetailSerializer(DisputeSerializer):
         read_only_fields = fields
 
 
-class DisputeOpenSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+class DisputeOpenSerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.Serializer):
     shown_by = DisputeDetailSerializer
 
     contract = ScopedRelatedField(Contract, contracts_in_scope, help_text="A signed contract.")
@@ -970,11 +971,11 @@ class DisputeOpenSerializer(RefuseReadOnlyMixin, serializers.Serializer):
     complaint_reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-class DisputeNoteSerializer(serializers.Serializer):
+class DisputeNoteSerializer(BoundedTextMixin, serializers.Serializer):
     note = serializers.CharField(allow_blank=True, help_text="The action taken.")
 
 
-class DisputeResolveSerializer(serializers.Serializer):
+class DisputeResolveSerializer(BoundedTextMixin, serializers.Serializer):
     resolution = serializers.CharField(allow_blank=True)
     settled_amount = _money(required=False, allow_null=True, default=None)
 
@@ -1168,6 +1169,8 @@ class ContractRiskViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     def acknowledge(self, request, pk=None):
         """Seen, with what is being done; it stays on the board until the finding is gone."""
         warning = self.get_object()
+        if not can_acknowledge_warning(request.user, warning):
+            raise PermissionDeniedError()  # before the body is read (the service asks again)
         data = AcknowledgeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         risk.warning_acknowledge(by=request.user, warning=warning, **data.validated_data)

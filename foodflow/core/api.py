@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.validators import MaxLengthValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.utils.formatting import lazy_format
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
+from .forms import TEXT_MAX_LENGTH
 
 
 class StandardPagination(PageNumberPagination):
@@ -32,6 +35,22 @@ def allow(predicate: Callable[..., bool]) -> type[BasePermission]:
 
     Allowed.__name__ = f"Allowed_{getattr(predicate, '__name__', 'predicate')}"
     return Allowed
+
+
+# The largest id a row can have (BigAutoField). A larger number names no row, and SQLite cannot even
+# compare it with a column (OverflowError): ids from a caller are checked against it first.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    """The id of a row, given in a query or a body (``?owner=12``)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def row_id(value) -> int | None:
+    """An id from a path or a query as a number, or None when it can name no row ("y", "²", 10**30)."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
 def _code_of(exc: exceptions.APIException) -> str:
@@ -64,3 +83,31 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.DictField(required=False)
+
+
+def text_field_bound(field) -> None:
+    """``TEXT_MAX_LENGTH`` for a writable text field without a limit of its own, looking into
+    lists, dicts and nested serializers: what ``forms.text_fields_bound`` does for forms. The
+    schema then documents the limit (``maxLength``)."""
+    if field.read_only:
+        return
+    if isinstance(field, serializers.ListSerializer | serializers.ListField | serializers.DictField):
+        text_field_bound(field.child)
+    elif isinstance(field, serializers.Serializer):
+        for nested in field.fields.values():
+            text_field_bound(nested)
+    elif isinstance(field, serializers.CharField) and field.max_length is None:
+        field.max_length = TEXT_MAX_LENGTH
+        message = lazy_format(field.error_messages["max_length"], max_length=TEXT_MAX_LENGTH)
+        field.validators.append(MaxLengthValidator(TEXT_MAX_LENGTH, message=message))
+
+
+class BoundedTextMixin:
+    """For a serializer that takes input: every text field has a length limit (a model's
+    TextField has none; see ``forms.TEXT_MAX_LENGTH``). Put it first among the bases."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            text_field_bound(field)
+        return fields

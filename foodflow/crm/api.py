@@ -4,15 +4,15 @@ another team's customer is not found (404) here as on the pages; writes call one
 and the services check the object-level rules (403)."""
 
 from django.db.models import prefetch_related_objects
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not an error
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from foodflow.accounts.models import OrgUnit, User
-from foodflow.core.api import ErrorSerializer, allow
+from foodflow.core.api import BoundedTextMixin, ErrorSerializer, allow, id_field
 from foodflow.core.vocab import Channel, Tier
 
 from . import services
@@ -104,7 +104,7 @@ class MaskedPhoneMixin:
 # --- customers -------------------------------------------------------------------------------
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(BoundedTextMixin, serializers.ModelSerializer):
     """Read and write shape of a customer. Tier, credit and payment terms have their own actions."""
 
     region = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
@@ -178,8 +178,8 @@ class CustomerQuerySerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
-    region = serializers.IntegerField(required=False, min_value=1)
-    owner = serializers.IntegerField(required=False, min_value=1)
+    region = id_field(required=False)
+    owner = id_field(required=False)
     tag = serializers.CharField(required=False, allow_blank=True, max_length=32)
     ordering = serializers.ChoiceField(choices=sorted(CUSTOMER_SORTS), required=False)
 
@@ -278,18 +278,20 @@ class CustomerViewSet(
     @action(detail=True, methods=["post"])
     def credit(self, request, pk=None):
         """Set the credit limit and the payment terms (finance)."""
+        customer = self.get_object()  # out of scope: 404 before the body is read
         data = CustomerCreditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = services.customer_set_credit(by=request.user, customer=self.get_object(), **data.validated_data)
+        customer = services.customer_set_credit(by=request.user, customer=customer, **data.validated_data)
         return Response(self.get_serializer(customer).data)
 
     @extend_schema(request=CustomerTierSerializer, responses={200: CustomerSerializer, **ACTION_ERRORS})
     @action(detail=True, methods=["post"])
     def tier(self, request, pk=None):
         """Set the tier by hand, with the reason; the monthly recomputation leaves it alone."""
+        customer = self.get_object()  # out of scope: 404 before the body is read
         data = CustomerTierSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = services.customer_override_tier(by=request.user, customer=self.get_object(), **data.validated_data)
+        customer = services.customer_override_tier(by=request.user, customer=customer, **data.validated_data)
         return Response(self.get_serializer(customer).data)
 
     @extend_schema(methods=["get"], responses={200: ContactSerializer(many=True), 404: ErrorSerializer})
@@ -322,7 +324,7 @@ class CustomerViewSet(
 # --- leads -----------------------------------------------------------------------------------
 
 
-class LeadSerializer(MaskedPhoneMixin, serializers.ModelSerializer):
+class LeadSerializer(BoundedTextMixin, MaskedPhoneMixin, serializers.ModelSerializer):
     region = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
     region_code = serializers.CharField(source="region.code", read_only=True)
     owner = serializers.PrimaryKeyRelatedField(
@@ -398,9 +400,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         serializer.instance = services.lead_create(by=self.request.user, **serializer.validated_data)
 
     def _step(self, request, service, serializer_class):
+        lead = self.get_object()  # out of scope: 404 before the body is read
         data = serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
-        lead = service(by=request.user, lead=self.get_object(), **data.validated_data)
+        lead = service(by=request.user, lead=lead, **data.validated_data)
         return Response(self.get_serializer(lead).data)
 
     @extend_schema(request=LeadStepSerializer, responses={200: LeadSerializer, **ACTION_ERRORS})
@@ -423,9 +426,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def convert(self, request, pk=None):
         """Make the customer of a qualified lead; answers the customer. A similar name: 409
         ``possible_duplicate`` until ``confirm_duplicate``."""
+        lead = self.get_object()
         data = LeadConvertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = services.lead_convert(by=request.user, lead=self.get_object(), **data.validated_data)
+        customer = services.lead_convert(by=request.user, lead=lead, **data.validated_data)
         body = CustomerSerializer(customer, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -433,7 +437,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 # --- activities and revisits -----------------------------------------------------------------
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(BoundedTextMixin, serializers.ModelSerializer):
     customer = VisibleCustomerField(required=False, allow_null=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True, default=None, allow_null=True)
     lead = VisibleLeadField(required=False, allow_null=True)
@@ -579,7 +583,7 @@ class DevelopmentPlanViewSet(
 # --- market research -------------------------------------------------------------------------
 
 
-class CompetitorSerializer(serializers.ModelSerializer):
+class CompetitorSerializer(BoundedTextMixin, serializers.ModelSerializer):
     class Meta:
         model = Competitor
         fields = ["id", "name", "products", "strengths", "positioning", "updated_at"]
@@ -627,7 +631,7 @@ class CompetitorViewSet(MarketViewSet):
         return services.competitor_save(by=self.request.user, name=name, competitor=record, **fields)
 
 
-class MarketRecordSerializer(serializers.ModelSerializer):
+class MarketRecordSerializer(BoundedTextMixin, serializers.ModelSerializer):
     """What every research record has: who keeps it current, how often, and when it goes stale.
     Saving a record refreshes it (today if ``refreshed_on`` is not given)."""
 

@@ -3,12 +3,12 @@ receipts, FEFO allocation, reservations, near-expiry lots and production capacit
 Views parse input and call one service (writes) or selector (reads); every rule lives in
 ``services`` / ``allocation``."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not an error
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -178,7 +178,7 @@ class StockMoveSerializer(serializers.ModelSerializer):
     lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
     sku = serializers.CharField(source="lot.product.sku", read_only=True)
     warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = StockMove
@@ -314,7 +314,7 @@ class ReservationSerializer(serializers.ModelSerializer):
     lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
     expiry_date = serializers.DateField(source="lot.expiry_date", read_only=True)
     warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Reservation

@@ -40,7 +40,7 @@ from rest_framework.response import Response
 from foodflow.accounts.models import Role
 from foodflow.accounts.permissions import scoped
 from foodflow.catalog.models import Product
-from foodflow.core.api import ErrorSerializer, allow
+from foodflow.core.api import BoundedTextMixin, ErrorSerializer, allow
 from foodflow.core.errors import ConflictError, DomainError, ValidationFailed
 from foodflow.crm.api import VisibleCustomerField
 
@@ -77,6 +77,7 @@ from .permissions import (
     can_manage_policies,
     can_manage_receivables,
     can_manage_returns,
+    can_reconcile,
     can_review_orders,
     can_view_receivables,
     can_view_sales,
@@ -431,16 +432,29 @@ class ApprovalRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def approval_histories_data(doc_type: str, docs: Iterable) -> dict[int, list]:
+    """The approval histories of many documents, serialized by one serializer for all of them
+    (a serializer per document would build its fields again for each: most of a list's time)."""
+    histories = _approval_histories(doc_type, docs)
+    owners = [pk for pk, requests in histories.items() for _ in requests]
+    data = ApprovalRequestSerializer([r for requests in histories.values() for r in requests], many=True).data
+    found: dict[int, list] = defaultdict(list)
+    for pk, item in zip(owners, data, strict=True):
+        found[pk].append(item)
+    return found
+
+
 class HistoryMixin:
-    """``approval_history``: from the histories the view loaded for the page, else queried."""
+    """``approval_history``: from the histories the view serialized for the page, else queried."""
 
     doc_type = ""
 
     @extend_schema_field(ApprovalRequestSerializer(many=True))
     def get_approval_history(self, doc) -> list:
         histories = self.context.get("histories")
-        requests = (histories if histories is not None else _approval_histories(self.doc_type, [doc])).get(doc.pk, [])
-        return ApprovalRequestSerializer(requests, many=True).data
+        if histories is None:
+            histories = approval_histories_data(self.doc_type, [doc])
+        return histories.get(doc.pk, [])
 
 
 # --- quotations and orders: lines ------------------------------------------------------------------
@@ -565,7 +579,7 @@ class DocumentViewSet(ScopedViewSet):
     @classmethod
     def serialize(cls, request, docs, *, many: bool = False):
         items = docs if many else [docs]
-        context = {"request": request, "histories": _approval_histories(cls.doc_type, items)}
+        context = {"request": request, "histories": approval_histories_data(cls.doc_type, items)}
         return cls.serializer_class(docs, many=many, context=context).data
 
     @classmethod
@@ -632,7 +646,7 @@ class QuotationSerializer(HistoryMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class QuotationTermsSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+class QuotationTermsSerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.Serializer):
     shown_by = QuotationSerializer
     refused_extra = ("credit_override",)
 
@@ -697,7 +711,7 @@ class SalesOrderSerializer(HistoryMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderTermsSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+class OrderTermsSerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.Serializer):
     shown_by = SalesOrderSerializer
 
     payment_terms_days = serializers.IntegerField(
@@ -1048,7 +1062,7 @@ class InquiryLineSerializer(RefuseReadOnlyMixin, serializers.ModelSerializer):
         read_only_fields = ["position"]
 
 
-class InquirySerializer(RefuseReadOnlyMixin, serializers.ModelSerializer):
+class InquirySerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.ModelSerializer):
     customer = VisibleCustomerField()
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
@@ -1082,7 +1096,7 @@ class InquirySerializer(RefuseReadOnlyMixin, serializers.ModelSerializer):
         extra_kwargs = {"received_on": {"required": False, "help_text": "Today if not given."}}
 
 
-class InquiryQuoteSerializer(serializers.Serializer):
+class InquiryQuoteSerializer(BoundedTextMixin, serializers.Serializer):
     """Terms of the quotation made from an inquiry; the customer's standard where not given."""
 
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
@@ -1875,7 +1889,8 @@ class ReconciliationViewSet(ScopedViewSet):
 
     serializer_class = ReconciliationRowSerializer
     filter_backends = []
-    default_predicate = staticmethod(can_view_receivables)
+    # as the reconciliation page: finance and the approvers, not everyone who sees receivables
+    default_predicate = staticmethod(can_reconcile)
 
     def list(self, request):
         orders = receivables_in_scope(request.user, SalesOrder.objects.all())

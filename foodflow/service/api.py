@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from foodflow.accounts.models import User
 from foodflow.catalog.models import Product
 from foodflow.contracts.api import EnumField
-from foodflow.core.api import ErrorSerializer
+from foodflow.core.api import BoundedTextMixin, ErrorSerializer, id_field, row_id
 from foodflow.core.errors import NotFoundError, ValidationFailed
 from foodflow.crm.api import VisibleCustomerField
 from foodflow.inventory.api import LotSerializer
@@ -199,7 +199,7 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 # --- complaints: what the caller sends --------------------------------------------------------------
 
 
-class ComplaintLogSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+class ComplaintLogSerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.Serializer):
     """A complaint from any channel: the customer (or a contact), what they say, and what it is
     about (order, delivery, product, lot) where known."""
 
@@ -240,12 +240,12 @@ class ComplaintAssignSerializer(serializers.Serializer):
     )
 
 
-class ComplaintActionInputSerializer(serializers.Serializer):
+class ComplaintActionInputSerializer(BoundedTextMixin, serializers.Serializer):
     kind = _action_kind_field(help_text="Escalations are FoodFlow's to record (400 invalid_kind).")
     note = serializers.CharField(allow_blank=True, help_text="What was done.")
 
 
-class ComplaintResolveSerializer(serializers.Serializer):
+class ComplaintResolveSerializer(BoundedTextMixin, serializers.Serializer):
     resolution = serializers.CharField(allow_blank=True, required=False, default="")
     root_cause = serializers.CharField(allow_blank=True, required=False, default="")
     corrective_action = serializers.CharField(allow_blank=True, required=False, default="")
@@ -264,9 +264,9 @@ class ComplaintQuerySerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=COMPLAINT_FLOW.choices(), required=False, allow_blank=True, default="")
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True, default="")
     category = serializers.ChoiceField(choices=Complaint.Category.choices, required=False, allow_blank=True, default="")
-    customer = serializers.IntegerField(required=False)
+    customer = id_field(required=False)
     lot = serializers.CharField(required=False, allow_blank=True, default="", help_text="A lot number.")
-    owner = serializers.IntegerField(required=False)
+    owner = id_field(required=False)
 
 
 # --- remedies of a complaint -----------------------------------------------------------------------
@@ -485,7 +485,7 @@ class TraceRowSerializer(serializers.Serializer):
 # --- recalls: what the caller sends -----------------------------------------------------------------
 
 
-class RecallStartSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+class RecallStartSerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.Serializer):
     shown_by = RecallDetailSerializer
 
     lot = serializers.CharField(max_length=40, help_text="The lot's number, or its id.")
@@ -500,7 +500,7 @@ class RecallReturnSerializer(serializers.Serializer):
     quantity = _quantity(help_text="What came back now (added to what came back before).")
 
 
-class RecallCloseSerializer(serializers.Serializer):
+class RecallCloseSerializer(BoundedTextMixin, serializers.Serializer):
     note = serializers.CharField(
         allow_blank=True, required=False, default="", help_text="Required while anything is still out."
     )
@@ -750,7 +750,9 @@ class ComplaintViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     def issue_credit(self, request, pk=None, remedy_id=None):
         """Finance issues the approved refund or compensation as a credit note, set against the
         order's open receivable first (the rest stays with the customer as credit)."""
-        remedy = Remedy.objects.filter(pk=remedy_id, complaint_id=pk).first()
+        # no get_object (finance sees no complaints): the path's ids are checked here
+        complaint_id, remedy_id = row_id(pk), row_id(remedy_id)
+        remedy = Remedy.objects.filter(pk=remedy_id, complaint_id=complaint_id).first() if complaint_id else None
         if remedy is None:
             raise NotFoundError(gettext("The complaint has no such remedy."), code="remedy_not_found")
         remedy = remedies.remedy_credit_issue(by=request.user, remedy=remedy)

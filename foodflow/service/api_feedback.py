@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from foodflow.accounts.models import User
 from foodflow.contracts.api import EnumField
-from foodflow.core.api import ErrorSerializer
+from foodflow.core.api import BoundedTextMixin, ErrorSerializer, id_field
 from foodflow.crm.api import VisibleCustomerField
 from foodflow.sales.api import (
     ACTION_ERRORS,
@@ -174,7 +174,7 @@ class SuggestionReviewSerializer(serializers.Serializer):
     )
 
 
-class SuggestionDecideSerializer(serializers.Serializer):
+class SuggestionDecideSerializer(BoundedTextMixin, serializers.Serializer):
     accept = serializers.BooleanField(help_text="true: accepted; false: rejected.")
     decision = serializers.CharField(allow_blank=True, help_text="The decision and why (required).")
 
@@ -198,7 +198,7 @@ class SuggestionQuerySerializer(serializers.Serializer):
         choices=Suggestion.Category.choices, required=False, allow_blank=True, default=""
     )
     source = serializers.ChoiceField(choices=Suggestion.Source.choices, required=False, allow_blank=True, default="")
-    owner = serializers.IntegerField(required=False)
+    owner = id_field(required=False)
     sort = serializers.ChoiceField(choices=SORTS, required=False, default=DEFAULT_SORT)
 
 

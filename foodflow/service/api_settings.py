@@ -11,7 +11,7 @@ complaints logged afterwards; deadlines already set never move."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
@@ -96,11 +96,20 @@ class SlaPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
 # --- service hours --------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:00"})
+class ClockTimeField(serializers.TimeField):
+    """A time of day as hours and minutes ("09:00"), which the schema's ``format: time`` (with
+    seconds) would call invalid; seconds are accepted on input."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class ServiceHoursSerializer(RefuseReadOnlyMixin, serializers.Serializer):
     """The desk closes after it opens and works on at least one weekday (0 = Monday)."""
 
-    opens = serializers.TimeField(format="%H:%M")
-    closes = serializers.TimeField(format="%H:%M")
+    opens = ClockTimeField()
+    closes = ClockTimeField()
     weekdays = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6), help_text="Working weekdays, 0 = Monday."
     )
@@ -183,7 +192,8 @@ class HolidayViewSet(
     def get_queryset(self) -> QuerySet[Holiday]:
         queryset = super().get_queryset()
         year = self.request.query_params.get("year", "") if self.request else ""
-        if year.isdigit():
+        # a year a date can have ("²" is a digit to isdigit; 99999 is past datetime's years)
+        if year.isascii() and year.isdigit() and 1 <= int(year) <= 9999:
             queryset = queryset.filter(day__year=int(year))
         return queryset
 

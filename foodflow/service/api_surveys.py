@@ -18,13 +18,14 @@ from rest_framework.response import Response
 
 from foodflow.accounts.permissions import scoped
 from foodflow.contracts.api import EnumField
-from foodflow.core.api import ErrorSerializer, allow
+from foodflow.core.api import BoundedTextMixin, ErrorSerializer, allow
+from foodflow.core.errors import PermissionDeniedError
 from foodflow.crm.models import Activity, Customer
 from foodflow.sales.api import ACTION_ERRORS, READ_ERRORS, WRITE_ERRORS, RefuseReadOnlyMixin, ScopedRelatedField
 
 from . import revisits, selectors_surveys, surveys
 from .models import Revisit, Survey
-from .permissions import MANAGE, can_manage_surveys, can_view_complaints, revisits_in_scope
+from .permissions import MANAGE, can_do_revisit, can_manage_surveys, can_view_complaints, revisits_in_scope
 from .selectors_surveys import RATE_GROUPS, RESULT_GROUPS, REVISIT_STATES
 
 # --- surveys ----------------------------------------------------------------------------------------
@@ -61,13 +62,13 @@ class SurveySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SurveyWriteSerializer(RefuseReadOnlyMixin, serializers.Serializer):
+class SurveyWriteSerializer(BoundedTextMixin, RefuseReadOnlyMixin, serializers.Serializer):
     """A survey as the desk writes it; the number and length of the questions are the
     service's to check (400 ``survey_invalid`` naming ``questions``)."""
 
     shown_by = SurveySerializer
 
-    name = serializers.CharField(allow_blank=True)
+    name = serializers.CharField(allow_blank=True, max_length=120)  # the column's length
     trigger = _trigger_field(help_text="When the survey is sent.")
     questions = serializers.ListField(
         child=serializers.CharField(allow_blank=True),
@@ -342,7 +343,7 @@ class RevisitQuerySerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, default="", help_text="Customer name or code.")
 
 
-class RevisitDoneSerializer(serializers.Serializer):
+class RevisitDoneSerializer(BoundedTextMixin, serializers.Serializer):
     outcome = serializers.CharField(allow_blank=True, help_text="What the customer said.")
     kind = EnumField(
         [(Activity.Kind.CALL, Activity.Kind.CALL.label), (Activity.Kind.VISIT, Activity.Kind.VISIT.label)],
@@ -390,6 +391,8 @@ class ServiceRevisitViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         """The revisit happened: its outcome is kept and a call or visit is recorded with the
         customer. Only its owner (or the service desk) may; a second time is 400 ``revisit_done``."""
         revisit = self.get_object()
+        if not can_do_revisit(request.user, revisit):
+            raise PermissionDeniedError()  # before the body is read (the service asks again)
         data = RevisitDoneSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         revisits.revisit_done(by=request.user, revisit=revisit, **data.validated_data)

@@ -1,4 +1,5 @@
 import json
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,10 +9,13 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from rest_framework import exceptions
+from rest_framework.exceptions import APIException
 
 from foodflow.accounts.permissions import can_access_area, can_view_audit
 from foodflow.core.exports import capped_xlsx_response
@@ -69,13 +73,27 @@ def notifications_read_view(request):
     return redirect(safe_next(request, reverse("web:notifications")))
 
 
-AUDIT_FILTERS = ("q", "action", "object_type", "actor")
+AUDIT_FILTERS = ("q", "action", "object_type", "actor", "since", "until")
+
+
+def _audit_day(value: str):
+    """A filter's day (YYYY-MM-DD), or None when empty or not a date (the filter is then left out)."""
+    try:
+        return parse_date(value) if value else None
+    except ValueError:
+        return None
 
 
 def _audit_search(request):
     """The audit log's filters, read the same way by the page and by its export (newest first)."""
     entries = AuditEntry.objects.select_related("actor")
     filters = {key: request.GET.get(key, "").strip()[:100] for key in AUDIT_FILTERS}
+    # days of the company's calendar, both included
+    since, until = _audit_day(filters["since"]), _audit_day(filters["until"])
+    if since:
+        entries = entries.filter(at__gte=timezone.make_aware(datetime.combine(since, time.min)))
+    if until:
+        entries = entries.filter(at__lt=timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min)))
     if filters["action"]:
         entries = entries.filter(action__icontains=filters["action"])
     if filters["object_type"]:
@@ -154,7 +172,18 @@ def readyz_view(request):
     return JsonResponse({"status": "error", "failed": ready.failed, **ready.checks}, status=503)
 
 
+def _api_error(request, exception_class: type[APIException]) -> JsonResponse | None:
+    """Under /api/ an error is ``{"code", "message"}`` also when Django answers before DRF: a path
+    no API route matches (``/api/v1/customers/1.5/``), an uncaught exception."""
+    if not request.path_info.startswith("/api/"):
+        return None
+    body = {"code": exception_class.default_code, "message": str(exception_class.default_detail)}
+    return JsonResponse(body, status=exception_class.status_code)
+
+
 def forbidden_view(request, exception=None):
+    if api_error := _api_error(request, exceptions.PermissionDenied):
+        return api_error
     return render(
         request,
         "web/error.html",
@@ -164,6 +193,8 @@ def forbidden_view(request, exception=None):
 
 
 def not_found_view(request, exception=None):
+    if api_error := _api_error(request, exceptions.NotFound):
+        return api_error
     return render(
         request,
         "web/error.html",
@@ -173,6 +204,8 @@ def not_found_view(request, exception=None):
 
 
 def server_error_view(request):
+    if api_error := _api_error(request, APIException):
+        return api_error
     return render(
         request,
         "web/error.html",

@@ -169,6 +169,7 @@ def test_document_lists_have_a_fixed_number_of_queries(world, rep_api, django_as
         lines = [LineInput(world.milk, quantity, discount="0.08"), LineInput(world.yoghurt, quantity)]
         quotation_submit(by=world.rep, quotation=quotation_create(by=world.rep, customer=world.customer, lines=lines))
         order_create(by=world.rep, customer=world.customer, lines=lines)
+    rep_api.get("/api/v1/quotations/?page_size=1")  # a session's first request starts its idle clock
     with django_assert_max_num_queries(10):
         page = ok(rep_api.get("/api/v1/quotations/?page_size=20"))["results"]
     assert len(page) == 20 and all(len(q["lines"]) == 2 and len(q["approval_history"]) == 1 for q in page)
