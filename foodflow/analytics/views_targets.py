@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from foodflow.accounts.models import OrgUnit, User
 from foodflow.catalog.models import Category
+from foodflow.core.api import row_id
 from foodflow.core.errors import DomainError
 from foodflow.core.exports import xlsx_response
 from foodflow.core.forms import StyledFormMixin, form_show_error
@@ -146,8 +147,8 @@ def targets_view(request):
     if can_manage_targets(request.user):
         initial = {}
         edit = request.GET.get("edit", "")
-        if edit.isdigit():
-            found = next((row.target for row in rows if row.target.pk == int(edit)), None)
+        if edit_pk := row_id(edit):
+            found = next((row.target for row in rows if row.target.pk == edit_pk), None)
             if found is not None:
                 initial = {
                     "holder": found.holder,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from foodflow.accounts.permissions import USERS_MANAGE, has_perm
+from foodflow.core.api import row_id
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import DomainError
 from foodflow.core.exports import XLSX
@@ -203,7 +204,7 @@ def progress_view(request, pk: int):
             return HttpResponseClientRefresh()
         return redirect("imports:job", pk=job.pk)
     seen = request.GET.get("seen", "")
-    return render(request, "imports/_progress.html", _progress(job, int(seen) if seen.isdigit() else 0))
+    return render(request, "imports/_progress.html", _progress(job, row_id(seen) or 0))
 
 
 @require(can_import)

@@ -24,6 +24,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from foodflow.core.api import row_id
 from foodflow.core.errors import DomainError
 from foodflow.core.exports import capped_xlsx_response, export_query
 from foodflow.core.forms import form_show_error
@@ -1006,9 +1007,8 @@ def payments_export_view(request):
 
 
 def _customer_from(value) -> Customer | None:
-    if not value or not str(value).isdigit():
-        return None
-    return Customer.objects.filter(pk=int(value)).first()
+    pk = row_id(value)
+    return Customer.objects.filter(pk=pk).first() if pk else None
 
 
 PAYMENT_FIELDS = ("customer", "amount", "received_on", "method", "reference")

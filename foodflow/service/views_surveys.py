@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from foodflow.accounts.permissions import scoped
+from foodflow.core.api import row_id
 from foodflow.core.errors import DomainError
 from foodflow.core.exports import capped_xlsx_response, export_query, xlsx_response
 from foodflow.core.forms import form_show_error
@@ -186,8 +187,8 @@ def _customers_to_ask(user):
 def survey_send_view(request):
     customers = _customers_to_ask(request.user)
     initial = {}
-    if request.GET.get("survey", "").isdigit():
-        initial["survey"] = int(request.GET["survey"])
+    if survey := row_id(request.GET.get("survey", "")):
+        initial["survey"] = survey
     form = SurveySendForm(_posted(request), customers=customers, initial=initial)
     sent = None
     if request.method == "POST" and form.is_valid():

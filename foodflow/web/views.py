@@ -18,6 +18,7 @@ from rest_framework import exceptions
 from rest_framework.exceptions import APIException
 
 from foodflow.accounts.permissions import can_access_area, can_view_audit
+from foodflow.core.api import row_id
 from foodflow.core.exports import capped_xlsx_response
 from foodflow.core.health import readiness
 from foodflow.core.models import AuditEntry, Notification
@@ -69,7 +70,7 @@ def notifications_view(request):
 @login_required
 def notifications_read_view(request):
     ids = request.POST.getlist("id") or None
-    notifications_mark_read(user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None)
+    notifications_mark_read(user=request.user, ids=[pk for i in ids if (pk := row_id(i))] if ids else None)
     return redirect(safe_next(request, reverse("web:notifications")))
 
 
