@@ -73,11 +73,12 @@ def scope_root(user, scope: Scope) -> OrgUnit | None:
     return unit
 
 
-def scope_q(user, code: str, *, owner: str = "owner", unit: str | None = None) -> Q | None:
+def scope_q(user, code: str, *, owner: str | tuple[str, ...] = "owner", unit: str | None = None) -> Q | None:
     """A filter for the objects ``user`` may reach with ``code``: None means nothing at all.
 
-    ``owner`` names the user field of the object; ``unit``, optionally, an org unit field
-    (a customer's region) that also brings an object into team or region scope.
+    ``owner`` names the user field of the object, or several (a complaint is its handler's and
+    its customer's owner's); ``unit``, optionally, an org unit field (a customer's region) that
+    also brings an object into team or region scope.
     """
     scope = perm_scope(user, code)
     if scope is None:
@@ -85,38 +86,47 @@ def scope_q(user, code: str, *, owner: str = "owner", unit: str | None = None) -
     if scope == Scope.ALL:
         return Q()
     # owner="self": the objects are users themselves (the user directory).
-    mine = Q(pk=user.pk) if owner == "self" else Q(**{owner: user})
+    owners = (owner,) if isinstance(owner, str) else owner
+    mine = Q()
+    for field in owners:
+        mine |= Q(pk=user.pk) if field == "self" else Q(**{field: user})
     if scope == Scope.OWN:
         return mine
     root = scope_root(user, scope)
     if root is None:
         return mine
-    unit_path = "org_unit__path__startswith" if owner == "self" else f"{owner}__org_unit__path__startswith"
-    q = mine | Q(**{unit_path: root.path})
+    q = mine
+    for field in owners:
+        unit_path = "org_unit__path__startswith" if field == "self" else f"{field}__org_unit__path__startswith"
+        q |= Q(**{unit_path: root.path})
     if unit:
         q |= Q(**{f"{unit}__path__startswith": root.path})
     return q
 
 
-def scoped(user, code: str, queryset: QuerySet, *, owner: str = "owner", unit: str | None = None) -> QuerySet:
+def scoped(
+    user, code: str, queryset: QuerySet, *, owner: str | tuple[str, ...] = "owner", unit: str | None = None
+) -> QuerySet:
     q = scope_q(user, code, owner=owner, unit=unit)
     return queryset.none() if q is None else queryset.filter(q)
 
 
 def in_scope(user, code: str, *, owner, unit: OrgUnit | None = None) -> bool:
-    """The object-level twin of ``scope_q``, for one object already loaded."""
+    """The object-level twin of ``scope_q``, for one object already loaded (``owner``: a user
+    or a tuple of them)."""
     scope = perm_scope(user, code)
     if scope is None:
         return False
-    if scope == Scope.ALL or (owner is not None and owner.pk == user.pk):
+    owners = [o for o in (owner if isinstance(owner, (list, tuple)) else (owner,)) if o is not None]
+    if scope == Scope.ALL or any(o.pk == user.pk for o in owners):
         return True
     if scope == Scope.OWN:
         return False
     root = scope_root(user, scope)
     if root is None:
         return False
-    owner_unit = getattr(owner, "org_unit", None)
-    return any(u is not None and u.path.startswith(root.path) for u in (owner_unit, unit))
+    units = [getattr(o, "org_unit", None) for o in owners] + [unit]
+    return any(u is not None and u.path.startswith(root.path) for u in units)
 
 
 # --- predicates of this domain ------------------------------------------------------------------

@@ -183,6 +183,9 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # an e-mail is owed (the recipient wants this kind by e-mail): written with the notification,
+    # so a send lost after the commit is found and made by ``notification_emails_resend``
+    email_due = models.BooleanField(_("e-mail due"), default=False)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     class Meta:

@@ -71,9 +71,12 @@ def notify(*, recipients: Iterable, kind: NotificationKind, params: dict | None 
             with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
                 title = str(kind.title) % params
                 body = str(kind.body) % params if kind.body else ""
-            note = Notification.objects.create(recipient=user, kind=kind.code, title=title[:200], body=body, url=url)
+            email = wants_email(user, kind)
+            note = Notification.objects.create(
+                recipient=user, kind=kind.code, title=title[:200], body=body, url=url, email_due=email
+            )
             created.append(note)
-            if wants_email(user, kind):
+            if email:
                 transaction.on_commit(lambda pk=note.pk: notification_send_email.delay(pk))
     return created
 

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from .mailing import notification_send_email_now
+from .mailing import notification_emails_resend, notification_send_email_now
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, OSError)
 
@@ -32,3 +32,8 @@ def background_task(**options):
 @background_task()
 def notification_send_email(notification_id: int) -> bool:
     return notification_send_email_now(notification_id=notification_id)
+
+
+@background_task()
+def notification_emails_resend_owed() -> int:
+    return notification_emails_resend()

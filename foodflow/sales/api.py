@@ -77,6 +77,7 @@ from .permissions import (
     can_manage_policies,
     can_manage_receivables,
     can_manage_returns,
+    can_open_review,
     can_reconcile,
     can_review_orders,
     can_view_receivables,
@@ -360,13 +361,16 @@ def _pdf_language(request) -> str | None:
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
-    """Permission per action from the permission module's predicates (``PREDICATES``)."""
+    """Permission per action from the permission module's predicates (``PREDICATES``), keyed by
+    the action or, where reading and writing differ, by (action, method)."""
 
-    PREDICATES: dict[str, Callable] = {}
+    PREDICATES: dict[str | tuple[str, str], Callable] = {}
     default_predicate: Callable = staticmethod(can_view_sales)
 
     def get_permissions(self):
-        return [allow(self.PREDICATES.get(self.action, self.default_predicate))()]
+        method = getattr(self.request, "method", "GET")
+        predicate = self.PREDICATES.get((self.action, method)) or self.PREDICATES.get(self.action)
+        return [allow(predicate or self.default_predicate)()]
 
 
 # --- approval history (shown with quotations and orders) ---------------------------------------
@@ -937,6 +941,7 @@ class OrderViewSet(DocumentViewSet):
         "submit": can_create_docs,
         "amend": can_create_docs,
         "cancel": can_create_docs,
+        ("review", "GET"): can_open_review,  # finance reads it to ask for a credit release, as on the page
         "review": can_review_orders,
         "reserve_rest": can_review_orders,
         "close_short": can_manage_deliveries,

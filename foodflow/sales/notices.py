@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from foodflow.core.mailing import RESEND_AFTER, RESEND_WITHIN
 from foodflow.core.notifications import NotificationKind, register_kind
 
 from .models import CustomerNotice, SalesOrder
@@ -100,3 +101,13 @@ def customer_notice_send(*, notice_id: int) -> bool:
         notice.sent_at = timezone.now()
         notice.save(update_fields=["sent_at"])
     return True
+
+
+def customer_notices_resend(*, now=None) -> int:
+    """Send the customer notices whose send was lost after the commit (each once; see
+    ``core.mailing.RESEND_AFTER``); the number sent."""
+    now = now or timezone.now()
+    owed = CustomerNotice.objects.filter(
+        sent_at__isnull=True, created_at__lt=now - RESEND_AFTER, created_at__gte=now - RESEND_WITHIN
+    ).exclude(recipient="")
+    return sum(customer_notice_send(notice_id=pk) for pk in owed.values_list("pk", flat=True))

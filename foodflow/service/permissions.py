@@ -1,8 +1,9 @@
 """Permission codes and predicates of after-sales.
 
-A complaint is in a user's scope through its owner (the service agent handling it) or the
-customer's region, with the data scope of the role that grants the code: the service desk,
-QA and directors see all; managers their team's customers' complaints (by region)."""
+A complaint is in a user's scope through its owner (the service agent handling it), the
+customer's owner (the rep) or the customer's region, with the data scope of the role that
+grants the code: the service desk, QA and directors see all; managers their team's customers'
+complaints; reps their own customers'."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +32,7 @@ grant_by_default(
     }
 )
 
-COMPLAINT_SCOPE = {"owner": "owner", "unit": "customer__region"}
+COMPLAINT_SCOPE = {"owner": ("owner", "customer__owner"), "unit": "customer__region"}
 
 
 def complaints_in_scope(user, queryset, code: str = VIEW):
@@ -47,7 +48,9 @@ def _in_scope(user, code: str, complaint) -> bool:
     from foodflow.accounts.permissions import in_scope
 
     customer = complaint.customer
-    return in_scope(user, code, owner=complaint.owner, unit=customer.region if customer is not None else None)
+    if customer is None:
+        return in_scope(user, code, owner=complaint.owner)
+    return in_scope(user, code, owner=(complaint.owner, customer.owner), unit=customer.region)
 
 
 def can_view_complaints(user) -> bool:

@@ -272,6 +272,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "foodflow.sales.tasks.expire_quotations",
         "schedule": crontab(hour=0, minute=30),
     },
+    "core-notification-emails-resend": {
+        "task": "foodflow.core.tasks.notification_emails_resend_owed",
+        "schedule": crontab(minute="*/10"),
+    },
+    "sales-customer-notices-resend": {
+        "task": "foodflow.sales.tasks.customer_notices_resend_owed",
+        "schedule": crontab(minute="*/10"),
+    },
     "sales-overdue-reminders": {
         "task": "foodflow.sales.tasks.overdue_reminders",
         "schedule": crontab(hour=8, minute=0),

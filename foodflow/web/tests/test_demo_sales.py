@@ -223,3 +223,26 @@ def test_running_the_seed_again_changes_nothing(demo):
     assert sales_seed() == demo["sales"]
     assert sales_seed(today=timezone.localdate() + timedelta(days=30)) == demo["sales"]
     assert snapshot() == before
+
+
+def test_a_customer_notice_lost_after_the_commit_is_sent_by_the_resend_job_once(demo):
+    """The notice's e-mail goes after the commit, which never comes inside a test: as when the
+    process ends between the commit and the send. The resend job sends what is owed, once."""
+    from django.core import mail
+
+    from foodflow.core.mailing import RESEND_AFTER
+    from foodflow.sales.models import CustomerNotice
+    from foodflow.sales.notices import customer_notice, customer_notices_resend
+
+    order = SalesOrder.objects.filter(customer__contacts__isnull=False).order_by("pk").first()
+    order.customer.contacts.update(email="buyer@example.com")
+    notice = customer_notice(order=order, kind=CustomerNotice.Kind.DELIVERY_DATE, on=timezone.localdate())
+    assert notice.recipient and notice.sent_at is None
+    assert customer_notices_resend() >= 0 and CustomerNotice.objects.get(pk=notice.pk).sent_at is None  # too soon
+    later = timezone.now() + RESEND_AFTER + timedelta(seconds=1)
+    owed = CustomerNotice.objects.filter(sent_at__isnull=True).exclude(recipient="").count()
+    assert customer_notices_resend(now=later) == owed >= 1
+    assert CustomerNotice.objects.get(pk=notice.pk).sent_at is not None
+    assert [notice.recipient] in [message.to for message in mail.outbox if message.subject == notice.subject]
+    sent = len(mail.outbox)
+    assert customer_notices_resend(now=later) == 0 and len(mail.outbox) == sent

@@ -205,6 +205,28 @@ def test_the_service_desk_and_qa_see_their_work_on_the_home_page(demo, django_as
     assert client.get("/").status_code == 200
 
 
+def test_managers_see_their_teams_customers_complaints_and_reps_their_own_customers(demo):
+    """A complaint is handled by the service desk, so the handler alone would leave a manager or
+    a rep with none: they reach it through its customer's owner (and region)."""
+    complaints = Complaint.objects.filter(customer__isnull=False).select_related("customer__owner__org_unit")
+    for username in ("manager", "rep", "rep2"):
+        who = user(username)
+        if username == "manager":
+            expected = {c.pk for c in complaints if c.customer.owner.org_unit.path.startswith(who.org_unit.path)}
+        else:
+            expected = {c.pk for c in complaints if c.customer.owner_id == who.pk}
+        assert 0 < len(expected) < complaints.count(), username
+        client = Client()
+        client.force_login(who)
+        page = client.get("/service/?per_page=100").content.decode()
+        assert page.count('data-testid="complaint-row"') == len(expected), username
+        listed = {row["id"] for row in client.get("/api/v1/complaints/?page_size=100").json()["results"]}
+        assert listed == expected, username
+        for complaint in complaints[:8]:
+            status = client.get(f"/service/{complaint.pk}/").status_code
+            assert status == (200 if complaint.pk in expected else 403), (username, complaint.number)
+
+
 def test_the_audit_chain_holds_and_the_stock_was_never_oversold(demo):
     assert audit_verify().ok
     from foodflow.inventory.models import StockBalance
