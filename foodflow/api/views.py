@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from foodflow.accounts.permissions import can_view_audit
-from foodflow.core.api import allow, id_field
+from foodflow.core.api import QUERY_MAX_LENGTH, allow, id_field, query_param_check
 from foodflow.core.models import AuditEntry, Notification
 from foodflow.core.notifications import notifications_mark_read, unread_count
 from foodflow.core.search import search_everything
@@ -85,7 +85,7 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
 
 class SearchView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, required=True)],
+        parameters=[OpenApiParameter("q", {"type": "string", "maxLength": QUERY_MAX_LENGTH}, required=True)],
         responses=inline_serializer(
             "SearchResults",
             {
@@ -104,6 +104,7 @@ class SearchView(APIView):
         ),
     )
     def get(self, request):
+        query_param_check(request, "q")
         query = request.query_params.get("q", "")[:100]
         results = [
             {"group": str(provider.label), "title": hit.title, "subtitle": hit.subtitle, "url": hit.url}

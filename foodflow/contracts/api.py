@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from foodflow.catalog.models import Product
-from foodflow.core.api import BoundedTextMixin, ErrorSerializer, allow, id_field
+from foodflow.core.api import QUERY_MAX_LENGTH, BoundedTextMixin, ErrorSerializer, allow, id_field
 from foodflow.core.errors import NotFoundError, PermissionDeniedError
 from foodflow.core.models import Attachment
 from foodflow.crm.api import VisibleCustomerField
@@ -494,7 +494,11 @@ class UnlinkOrderSerializer(serializers.Serializer):
 
 class LedgerQuerySerializer(serializers.Serializer):
     q = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Number, title or customer name; customer code."
+        required=False,
+        allow_blank=True,
+        max_length=QUERY_MAX_LENGTH,
+        default="",
+        help_text="Number, title or customer name; customer code.",
     )
     customer = id_field(required=False)
     kind = serializers.ChoiceField(choices=ContractKind.choices, required=False, allow_blank=True, default="")

@@ -9,14 +9,14 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.validators import MaxLengthValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, filters, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.utils.formatting import lazy_format
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import DomainError
+from .errors import DomainError, ValidationFailed
 from .forms import TEXT_MAX_LENGTH
 
 
@@ -111,3 +111,42 @@ class BoundedTextMixin:
         for field in fields.values():
             text_field_bound(field)
         return fields
+
+
+# --- search and ordering: bounded like every other input ----------------------------------------
+
+QUERY_MAX_LENGTH = 200  # search words or ordering fields: never stored, but never unbounded either
+
+
+def query_param_check(request, name: str) -> None:
+    """Refuse a query parameter longer than ``QUERY_MAX_LENGTH`` (400 ``query_too_long``)."""
+    value = request.query_params.get(name, "")
+    if len(value) > QUERY_MAX_LENGTH:
+        message = _("At most %(limit)s characters.") % {"limit": QUERY_MAX_LENGTH}
+        raise ValidationFailed(message, code="query_too_long", fields={name: [message]})
+
+
+def _bounded_parameters(parameters: list[dict]) -> list[dict]:
+    return [{**p, "schema": {**p.get("schema", {}), "maxLength": QUERY_MAX_LENGTH}} for p in parameters]
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's search, with its words at most ``QUERY_MAX_LENGTH`` characters."""
+
+    def get_search_terms(self, request):
+        query_param_check(request, self.search_param)
+        return super().get_search_terms(request)
+
+    def get_schema_operation_parameters(self, view):
+        return _bounded_parameters(super().get_schema_operation_parameters(view))
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ordering, with its fields at most ``QUERY_MAX_LENGTH`` characters."""
+
+    def get_ordering(self, request, queryset, view):
+        query_param_check(request, self.ordering_param)
+        return super().get_ordering(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view):
+        return _bounded_parameters(super().get_schema_operation_parameters(view))

@@ -101,6 +101,17 @@ class SessionIdleTimeoutMiddleware:
         too_old = now - started > settings.SESSION_COOKIE_AGE
         too_idle = idle_timeout and now - seen > idle_timeout
         if too_old or too_idle:
+            from .audit import audit_record
+            from .views import client_ip
+
+            user = request.user
             logout(request)
+            audit_record(
+                action="auth.session_expired",
+                actor=user,
+                obj=user,
+                ip_address=client_ip(request),
+                changes={"reason": "max_age" if too_old else "idle"},
+            )
         elif now - seen >= SEEN_RESOLUTION:
             session[SESSION_SEEN] = now

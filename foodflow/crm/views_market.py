@@ -418,14 +418,18 @@ def _record_form_page(request, *, kind: str, pk: int | None = None):
     )
     if request.method == "POST" and form.is_valid():
         fields = form.service_fields()
+        attachment = None
         try:
             if form.with_attachment and "attachment" in request.FILES:
                 # Stored first, so that a refused file (judged by its content) saves nothing at all.
-                fields["attachment"] = attachment_create(
+                attachment = fields["attachment"] = attachment_create(
                     upload=request.FILES["attachment"], by=request.user, allowed=DOCUMENTS
                 )
             saved = services.market_record_save(by=request.user, kind=kind, record=record, **fields)
         except DomainError as error:
+            if attachment is not None:  # the record was refused: its file goes too, as with contracts
+                attachment.file.delete(save=False)
+                attachment.delete()
             form_show_error(form, error)
         else:
             messages.success(request, str(spec.saved) % {"record": saved})

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from foodflow.accounts.models import User
 from foodflow.catalog.models import Product
 from foodflow.contracts.api import EnumField
-from foodflow.core.api import BoundedTextMixin, ErrorSerializer, id_field, row_id
+from foodflow.core.api import QUERY_MAX_LENGTH, BoundedTextMixin, ErrorSerializer, id_field, row_id
 from foodflow.core.errors import NotFoundError, ValidationFailed
 from foodflow.crm.api import VisibleCustomerField
 from foodflow.inventory.api import LotSerializer
@@ -259,7 +259,11 @@ class FeedbackSerializer(serializers.Serializer):
 
 class ComplaintQuerySerializer(serializers.Serializer):
     q = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Number, customer, contact or description."
+        required=False,
+        allow_blank=True,
+        max_length=QUERY_MAX_LENGTH,
+        default="",
+        help_text="Number, customer, contact or description.",
     )
     state = serializers.ChoiceField(choices=COMPLAINT_FLOW.choices(), required=False, allow_blank=True, default="")
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True, default="")

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from foodflow.accounts.models import User
 from foodflow.contracts.api import EnumField
-from foodflow.core.api import BoundedTextMixin, ErrorSerializer, id_field
+from foodflow.core.api import QUERY_MAX_LENGTH, BoundedTextMixin, ErrorSerializer, id_field
 from foodflow.crm.api import VisibleCustomerField
 from foodflow.sales.api import (
     ACTION_ERRORS,
@@ -186,7 +186,9 @@ class SuggestionImplementedSerializer(serializers.Serializer):
 
 
 class SuggestionQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, default="", help_text="Number, title or text.")
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=QUERY_MAX_LENGTH, default="", help_text="Number, title or text."
+    )
     state = serializers.ChoiceField(
         choices=[("open", "open"), *SUGGESTION_FLOW.choices()],
         required=False,

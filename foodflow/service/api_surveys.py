@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from foodflow.accounts.permissions import scoped
 from foodflow.contracts.api import EnumField
-from foodflow.core.api import BoundedTextMixin, ErrorSerializer, allow
+from foodflow.core.api import QUERY_MAX_LENGTH, BoundedTextMixin, ErrorSerializer, allow
 from foodflow.core.errors import PermissionDeniedError
 from foodflow.crm.models import Activity, Customer
 from foodflow.sales.api import ACTION_ERRORS, READ_ERRORS, WRITE_ERRORS, RefuseReadOnlyMixin, ScopedRelatedField
@@ -340,7 +340,9 @@ class RevisitQuerySerializer(serializers.Serializer):
     reason = EnumField(
         Revisit.Reason.choices, enum_name="RevisitReasonEnum", required=False, allow_blank=True, default=""
     )
-    q = serializers.CharField(required=False, allow_blank=True, default="", help_text="Customer name or code.")
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=QUERY_MAX_LENGTH, default="", help_text="Customer name or code."
+    )
 
 
 class RevisitDoneSerializer(BoundedTextMixin, serializers.Serializer):

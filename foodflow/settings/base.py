@@ -341,8 +341,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "foodflow.core.api.SearchFilter",
+        "foodflow.core.api.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "foodflow.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "foodflow.core.api.exception_handler",

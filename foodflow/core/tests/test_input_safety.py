@@ -26,6 +26,7 @@ from rest_framework import serializers
 
 import foodflow
 from foodflow.contracts.tests.conftest import PDF_BYTES, cworld  # noqa: F401  (the fixture, shared)
+from foodflow.core.api import QUERY_MAX_LENGTH
 from foodflow.core.forms import TEXT_MAX_LENGTH, BoundedTextMixin
 from foodflow.sales.tests.conftest import world  # noqa: F401  (the fixture, shared)
 
@@ -202,6 +203,36 @@ def test_every_text_in_every_api_body_has_a_limit_its_column_can_hold(api_schema
     assert bodies > 100
     assert not unbounded, unbounded
     assert not too_long, too_long
+
+
+def test_search_and_ordering_of_every_api_list_are_bounded(api_schema):
+    schema, _registry = api_schema
+    parameters = [
+        (route, parameter)
+        for route, operations in schema["paths"].items()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query" and parameter["name"] in ("q", "search", "ordering")
+    ]
+    assert len(parameters) > 50
+    unbounded = [
+        f"{route} {p['name']}"
+        for route, p in parameters
+        if not ("enum" in p["schema"] or 0 < p["schema"].get("maxLength", 0) <= QUERY_MAX_LENGTH)
+    ]
+    assert not unbounded, unbounded
+
+
+@pytest.mark.django_db
+def test_over_long_search_or_ordering_gets_400_query_too_long(make_user, client_of):
+    client = client_of(make_user("rep"))
+    for name in ("search", "ordering"):
+        fitting = client.get("/api/v1/orders/", {name: "x" * QUERY_MAX_LENGTH})
+        assert fitting.status_code == 200, (name, fitting.content)
+        response = client.get("/api/v1/orders/", {name: "x" * (QUERY_MAX_LENGTH + 1)})
+        assert response.status_code == 400, name
+        body = response.json()
+        assert body["code"] == "query_too_long" and body["message"] and name in body["fields"], body
 
 
 # --- over-long text and wrong types ------------------------------------------------------------------

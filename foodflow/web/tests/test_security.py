@@ -33,6 +33,7 @@ from django.utils import timezone, translation
 
 from conftest import PASSWORD
 from foodflow.accounts.models import User
+from foodflow.core.models import AuditEntry
 from foodflow.core.security import SESSION_SEEN, SESSION_STARTED, ContentSecurityPolicyMiddleware
 from foodflow.sales.tests.conftest import world  # noqa: F401  (the fixture, for the browser test)
 
@@ -419,6 +420,8 @@ def test_a_busy_session_still_ends_a_working_day_after_sign_in(client_of, rep):
     assert_sent_to_login(browser.get("/"))
     assert_sent_to_login(browser.get("/"))  # signed out for good
     assert browser.get("/api/v1/users/me/").status_code in {401, 403}
+    expired = AuditEntry.objects.filter(action="auth.session_expired", object_id=str(rep.pk))
+    assert [entry.changes for entry in expired] == [{"reason": "max_age"}]
 
 
 def test_an_idle_session_ends_and_a_used_one_goes_on(client_of, rep):
@@ -432,6 +435,8 @@ def test_an_idle_session_ends_and_a_used_one_goes_on(client_of, rep):
     assert browser.session[SESSION_SEEN] >= now  # and the request counts as use
     session_set(browser, **{SESSION_SEEN: now - idle - 60})
     assert_sent_to_login(browser.get("/"))
+    expired = AuditEntry.objects.filter(action="auth.session_expired", object_id=str(rep.pk))
+    assert [(entry.actor_id, entry.changes) for entry in expired] == [(rep.pk, {"reason": "idle"})]
     with override_settings(FOODFLOW_SESSION_IDLE_TIMEOUT=0):  # 0: no idle timeout
         browser = client_of(rep)
         browser.get("/")
