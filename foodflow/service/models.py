@@ -360,6 +360,9 @@ class RecallLine(models.Model):
     contact_phone = models.CharField(_("phone"), max_length=32, blank=True)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
     notified_to = models.CharField(_("notice sent to"), max_length=254, blank=True)
+    # the mail server took the e-mail: a line e-mailed (notified_to an address) without it was
+    # lost between the commit and the send, and the resend job sends it
+    mailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["customer__name", "delivery__number"]

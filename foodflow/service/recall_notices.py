@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import ConflictError, ValidationFailed
+from foodflow.core.mailing import RESEND_AFTER
 from foodflow.core.permissions import require_unless_system
 from foodflow.crm.models import Contact, Customer
 from foodflow.sales.pdf import pdf_html, pdf_render
@@ -223,11 +224,14 @@ def _message(recall: Recall, customer: Customer, contact: Contact, document: byt
     return message
 
 
-def _send(message: EmailMessage, *, recall_id: int, line_ids: list[int], at: datetime) -> None:
-    """Send one notice after the commit. If the mail server refuses it, the lines are not
-    left saying the customer was told: they go back to un-notified, for the desk to phone."""
+def _send(message: EmailMessage, *, recall_id: int, line_ids: list[int], at: datetime) -> bool:
+    """Send one notice after the commit; the lines record that the mail server took it. If the
+    server refuses it, the lines are not left saying the customer was told: they go back to
+    un-notified, for the desk to phone."""
     try:
         message.send()
+        RecallLine.objects.filter(pk__in=line_ids, notified_at=at).update(mailed_at=timezone.now())
+        return True
     except Exception:
         logger.exception("recall notice to %s not sent", message.to)
         with transaction.atomic():
@@ -241,6 +245,39 @@ def _send(message: EmailMessage, *, recall_id: int, line_ids: list[int], at: dat
                 object_id=recall_id,
                 changes={"to": message.to[0], "lines": undone},
             )
+        return False
+
+
+def recall_notices_resend(*, now: datetime | None = None) -> int:
+    """Send the e-mailed notices of open recalls whose send was lost between the commit and the
+    mail server (the process ended in between): lines marked as e-mailed longer than
+    ``RESEND_AFTER`` ago with no e-mail taken. Each is sent once, to the address recorded. The
+    number of notices sent."""
+    now = now or timezone.now()
+    owed = (
+        RecallLine.objects.filter(recall__state="open", mailed_at__isnull=True, notified_at__lt=now - RESEND_AFTER)
+        .exclude(notified_to__in=("", NOTIFIED_BY_PHONE))
+        .values_list("recall_id", "customer_id", "notified_to", "notified_at")
+        .distinct()
+    )
+    sent = 0
+    for recall_id, customer_id, to, at in list(owed):
+        with transaction.atomic():
+            line_ids = list(
+                RecallLine.objects.select_for_update()
+                .filter(recall_id=recall_id, customer_id=customer_id, notified_to=to, notified_at=at)
+                .filter(mailed_at__isnull=True)
+                .values_list("pk", flat=True)
+            )
+            if not line_ids:  # another run sent it meanwhile
+                continue
+            recall = Recall.objects.select_related("lot__product", "created_by").get(pk=recall_id)
+            customer = Customer.objects.get(pk=customer_id)
+            contact = Contact.objects.filter(customer=customer, email=to).order_by("-is_primary", "pk").first()
+            contact = contact or Contact(customer=customer, name=customer.name, email=to)
+            message = _message(recall, customer, contact, recall_notice_pdf(recall, customer))
+            sent += _send(message, recall_id=recall_id, line_ids=line_ids, at=at)
+    return sent
 
 
 def recall_notify(*, by, recall: Recall, customer: Customer | None = None) -> int:

@@ -22,3 +22,10 @@ def revisits_plan() -> int:
     from .revisits import revisits_plan_routine
 
     return revisits_plan_routine()
+
+
+@background_task()
+def recall_notices_resend_owed() -> int:
+    from .recall_notices import recall_notices_resend
+
+    return recall_notices_resend()

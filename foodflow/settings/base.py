@@ -280,6 +280,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "foodflow.sales.tasks.customer_notices_resend_owed",
         "schedule": crontab(minute="*/10"),
     },
+    "service-recall-notices-resend": {
+        "task": "foodflow.service.tasks.recall_notices_resend_owed",
+        "schedule": crontab(minute="*/10"),
+    },
     "sales-overdue-reminders": {
         "task": "foodflow.sales.tasks.overdue_reminders",
         "schedule": crontab(hour=8, minute=0),

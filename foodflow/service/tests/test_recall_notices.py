@@ -133,6 +133,34 @@ def test_each_customer_with_an_email_contact_gets_its_notice_after_the_commit(
     assert entry.changes == {"customer": s.south.code, "to": ZHOU, "how": "email", "lines": 2}
 
 
+def test_a_notice_lost_after_the_commit_is_sent_by_the_resend_job_once(
+    sworld, m_old_shipped, recall, django_capture_on_commit_callbacks
+):
+    """The lines say e-mailed, but the process ended before the mail left (the commit's
+    callbacks are dropped here): the job sends it to the address recorded, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from foodflow.core.mailing import RESEND_AFTER
+    from foodflow.service.recall_notices import recall_notices_resend
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert recall_notify(by=sworld.service, recall=recall) == 1
+    assert mail.outbox == [] and all(line.mailed_at is None for line in lines_of(recall, m_old_shipped.south))
+    assert recall_notices_resend() == 0  # its own send may still be on the way
+    later = timezone.now() + RESEND_AFTER + timedelta(seconds=1)
+    assert recall_notices_resend(now=later) == 1
+    [message] = mail.outbox
+    assert message.to == [ZHOU] and recall.number in message.subject and len(message.attachments) == 1
+    assert all(line.mailed_at is not None for line in lines_of(recall, m_old_shipped.south))
+    assert recall_notices_resend(now=later) == 0 and len(mail.outbox) == 1
+    # a notice that did leave is never sent again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recall_notify(by=sworld.qa, recall=recall, customer=m_old_shipped.south) == 1
+    assert recall_notices_resend(now=later + RESEND_AFTER) == 0 and len(mail.outbox) == 2
+
+
 def test_customers_told_already_are_not_written_to_twice_unless_asked(
     sworld, m_old_shipped, recall, django_capture_on_commit_callbacks
 ):
