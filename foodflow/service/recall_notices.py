@@ -257,6 +257,7 @@ def recall_notices_resend(*, now: datetime | None = None) -> int:
     owed = (
         RecallLine.objects.filter(recall__state="open", mailed_at__isnull=True, notified_at__lt=now - RESEND_AFTER)
         .exclude(notified_to__in=("", NOTIFIED_BY_PHONE))
+        .order_by()
         .values_list("recall_id", "customer_id", "notified_to", "notified_at")
         .distinct()
     )

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 VENDOR = connection.vendor
 AUDIT_TABLES = {"core_auditentry", "core_audithead"}
@@ -270,7 +271,9 @@ def test_a_restore_brings_back_every_table_and_the_media_as_they_were_at_backup_
         "files": 1,
         "bytes": len(PNG),
     }
-    assert manifest["migrations"]["core"] == "0002_audit_head"
+    # the latest migration of each app, as on disk
+    [(_app, latest_core)] = [node for node in MigrationLoader(None).graph.leaf_nodes() if node[0] == "core"]
+    assert manifest["migrations"]["core"] == latest_core
     # the manifest counts what was there (the backup's own audit entry comes after its snapshot)
     assert {table: entry["rows"] for table, entry in manifest["tables"].items()} == {
         table: len(rows) for table, rows in before.items()

@@ -20,10 +20,10 @@ from conftest import PASSWORD
 from foodflow.core.models import AuditEntry
 from foodflow.inventory.models import StockBalance
 from foodflow.sales.models import ApprovalRequest, Delivery, Invoice, Payment, Quotation, SalesOrder
+from foodflow.testing.browser import confirm_in_modal, submit
+from foodflow.testing.browser import logged_in as browser_logged_in
 
 pytestmark = [pytest.mark.browser]
-
-TIMEOUT_MS = 15_000
 
 
 @pytest.fixture
@@ -44,30 +44,7 @@ def reserved(product) -> Decimal:
 
 def logged_in(browser, server: str, user):
     """A browser context of its own for one person, logged in through the login page."""
-    context = browser.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{server}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server}/")
-    return page
-
-
-def submit(page, button) -> None:
-    """Click a button that sends a form, wait for the answer page, and fail with what the
-    page says when it shows an error (a refused service, a form error)."""
-    with page.expect_navigation():
-        button.click()
-    errors = page.locator(".alert-danger, [data-testid=form-errors], .invalid-feedback")
-    assert errors.count() == 0, f"{page.url}: {errors.all_inner_texts()}"
-
-
-def confirm_in_modal(page, opener, testid: str) -> None:
-    """Open an action's modal and press its confirm button."""
-    opener.click()
-    submit(page, page.locator(f".modal.show [data-testid={testid}]"))
+    return browser_logged_in(browser, server, user.username, PASSWORD)
 
 
 def state_of(page, testid: str) -> str:
