@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
-from foodflow.core.api import ErrorSerializer, allow
+from foodflow.core.api import ErrorSerializer, allow, row_id
 
 from . import figures
 from .figures import DEFINITIONS, DIMENSIONS, GRAINS
@@ -104,8 +104,7 @@ class CustomersListSerializer(SeriesSerializer):
 
 
 def _limit(request) -> int:
-    raw = request.query_params.get("limit") or ""
-    return min(int(raw), MAX_ROWS) if raw.isascii() and raw.isdigit() and int(raw) > 0 else MAX_ROWS
+    return min(row_id(request.query_params.get("limit", "")) or MAX_ROWS, MAX_ROWS)
 
 
 class _FiguresViewSet(viewsets.GenericViewSet):

@@ -58,8 +58,8 @@ def slice_from(params, user, *, code: str = VIEW_SALES) -> tuple[Slice, str, str
     for name in ID_FILTERS:
         raw = (params.get(name) or "").strip()
         if raw:
-            if row_id(raw) is not None:  # not "²" (a digit to isdigit), nor past any id (SQLite overflows)
-                filters[name] = row_id(raw)
+            if pk := row_id(raw):  # not "²" (a digit to isdigit), nor past any id (SQLite overflows)
+                filters[name] = pk
             else:
                 errors[name] = [_("Choose from the list.")]
     for name, choices in (("channel", Channel.values), ("tier", Tier.values)):

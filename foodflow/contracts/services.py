@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from foodflow.catalog.models import Product
 from foodflow.catalog.pricing import price_resolve
-from foodflow.core.attachments import DOCUMENTS, attachment_create
+from foodflow.core.attachments import DOCUMENTS, attachment_create, attachment_discard
 from foodflow.core.audit import audit_record
 from foodflow.core.errors import ConflictError, DomainError, PermissionDeniedError, ValidationFailed
 from foodflow.core.money import ZERO, document_total, line_amount, round_money, tax_included, to_decimal
@@ -838,8 +838,7 @@ def contract_sign(
                 )
             locked = transition(workflow=CONTRACT_FLOW, obj=locked, action="sign", by=by, check=check, apply=apply)
     except Exception:
-        attachment.file.delete(save=False)
-        attachment.delete()
+        attachment_discard(attachment)
         raise
     _risk_check(locked)
     if locked.previous_id is not None:

@@ -78,6 +78,13 @@ def sniff(head: bytes, file) -> str | None:
     return None
 
 
+def attachment_discard(attachment: Attachment) -> None:
+    """Take back an attachment just stored for a record that was then refused: its file and its
+    row, so that nothing is left that no record points to."""
+    attachment.file.delete(save=False)
+    attachment.delete()
+
+
 def attachment_create(
     *,
     upload: UploadedFile,

@@ -16,6 +16,9 @@ import time
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 
+from .audit import audit_record
+from .views import client_ip
+
 
 def policy_header(directives: dict[str, list[str]]) -> str:
     """{"default-src": ["'self'"], "upgrade-insecure-requests": []} →
@@ -101,9 +104,6 @@ class SessionIdleTimeoutMiddleware:
         too_old = now - started > settings.SESSION_COOKIE_AGE
         too_idle = idle_timeout and now - seen > idle_timeout
         if too_old or too_idle:
-            from .audit import audit_record
-            from .views import client_ip
-
             user = request.user
             logout(request)
             audit_record(

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from foodflow.core.attachments import DOCUMENTS, attachment_create
+from foodflow.core.attachments import DOCUMENTS, attachment_create, attachment_discard
 from foodflow.core.errors import DomainError
 from foodflow.core.exports import capped_xlsx_response, export_query
 from foodflow.core.forms import form_show_error
@@ -427,9 +427,8 @@ def _record_form_page(request, *, kind: str, pk: int | None = None):
                 )
             saved = services.market_record_save(by=request.user, kind=kind, record=record, **fields)
         except DomainError as error:
-            if attachment is not None:  # the record was refused: its file goes too, as with contracts
-                attachment.file.delete(save=False)
-                attachment.delete()
+            if attachment is not None:  # the record was refused: its file goes too
+                attachment_discard(attachment)
             form_show_error(form, error)
         else:
             messages.success(request, str(spec.saved) % {"record": saved})
